@@ -1,0 +1,54 @@
+# The two commands of the README: `make book` (build the book) and `make test` (CI).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := book
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SOURCES := $(sort $(wildcard book/*.py))
+NOTEBOOKS := $(SOURCES:.py=.ipynb)
+LIBRARY := $(wildcard collapse_lib/*.py collapse_lib/*/*.py)
+PARAMS ?=
+CHAPTER ?=
+
+.PHONY: book test install chapter benchmark clean html
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
+	touch $@
+
+# Execute a chapter with papermill at its default parameters (only when it changed).
+book/%.ipynb: book/%.py $(LIBRARY) $(STAMP)
+	$(PY) -m collapse_lib.notebooks $< -o $@
+
+html: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+book: $(NOTEBOOKS)
+	$(MAKE) html
+
+# Re-run one chapter, e.g. make chapter CHAPTER=gaussian PARAMS=params/paper.yml
+chapter: $(STAMP)
+	test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=<name> [PARAMS=file.yml]"; exit 2; }
+	$(PY) -m collapse_lib.notebooks book/$(CHAPTER).py -o book/$(CHAPTER).ipynb $(if $(PARAMS),-f $(PARAMS))
+
+# The whole test suite: library tests, chapters run with smoke parameters and checked by
+# nbval, structure checks, and a book build from the smoke outputs with warnings as errors.
+test: $(STAMP)
+	rm -rf _build/smoke
+	$(PY) -m collapse_lib.notebooks $(SOURCES) -f tests/params/smoke.yml -d _build/smoke/book
+	$(VENV)/bin/pytest tests _build/smoke/book --nbval-lax -p no:cacheprovider --durations=15
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/bench_gaussian.py
+
+clean:
+	rm -rf _build book/*.ipynb

@@ -1,0 +1,264 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (workflows)=
+# # Three ways to feed a model its own data
+#
+# A generative model is fit, sampled, and refit on its samples, generation after
+# generation. Whether it collapses depends less on the model than on **what each
+# generation trains on**. This chapter defines the three workflows of
+# {cite:t}`kazdan2025collapse`, shows the one loop in `collapse_lib` that runs them all,
+# and runs the smallest possible example, a one-dimensional Gaussian, where the
+# difference is already plain to see.
+#
+# **Learning objectives**
+# - State what Replace, Accumulate and Accumulate-Subsample train on at generation $t$,
+#   and the share of real data in each.
+# - Read the generation loop of `collapse_lib` and know which line is the workflow.
+# - Predict, before running it, which workflow lets a fitted Gaussian drift away from the
+#   truth, and by how much.
+
+# %% tags=["parameters"]
+n_generations = 50  # generations T (int ≥ 1); t 1 is the fit on the real data
+seeds = 400  # independent chains: an int k (seeds 0..k-1) or a list of ints
+n = 20  # samples per generation (int ≥ 2)
+sigma2 = 1.0  # variance of the true distribution N(0, sigma2) (float > 0)
+bars_generations = 6  # generations drawn in the composition figure (int ≥ 1)
+real_mixes = [0.1, 0.5]  # real share kept by the "mixing" option (list of floats in [0, 1])
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+import collapse_lib as cl
+from collapse_lib import plotting, theory
+from collapse_lib.validation import Float, Int, Seeds, validate
+
+p = validate(
+    dict(n_generations=n_generations, seeds=seeds, n=n, sigma2=sigma2,
+         bars_generations=bars_generations, real_mixes=real_mixes),
+    n_generations=Int(1), seeds=Seeds(), n=Int(2), sigma2=Float(0.0, strict_minimum=True),
+    bars_generations=Int(1),
+    real_mixes=lambda k, v: [Float(0.0, 1.0)(f"{k}[{i}]", x) for i, x in enumerate(v)],
+)
+plotting.book_style()
+
+# %% [markdown]
+# ## The loop
+#
+# Start from $n$ real samples. At every generation $t = 1, \dots, T$: fit a model to the
+# current training set, measure it against the *real* distribution, draw $n$ synthetic
+# samples from it, and decide what the next generation trains on. Generation 1 always fits
+# the real data alone; every later generation adds exactly $n$ new synthetic points.
+#
+# - **Replace** throws the old data away: generation $t$ trains only on the $n$ samples of
+#   model $t-1$. This is the setting of most early model-collapse papers
+#   {cite:p}`shumailov2024curse`, and it collapses.
+# - **Accumulate** keeps everything: generation $t$ trains on the $n$ real points and all
+#   $(t-1)\,n$ synthetic ones. The real share is exactly $1/t$, but it never reaches zero,
+#   and the error stays bounded {cite:p}`gerstgrasser2024collapse`.
+# - **Accumulate-Subsample** keeps everything but trains on a fixed budget: $n$ points
+#   drawn without replacement from the whole pool, afresh each generation. Compute per
+#   generation is the same as Replace; the real share is $1/t$ in expectation. It
+#   degrades slowly and then plateaus {cite:p}`kazdan2025collapse`.
+#
+# The bars show what each generation trains on; black is real data, grey the samples of
+# earlier models (darker = newer).
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 2.8), sharey=True, layout="constrained")
+for ax, wf in zip(axes, cl.WORKFLOWS):
+    plotting.composition_bars(ax, wf, p.n, p.bars_generations)
+axes[0].set_ylabel("training examples")
+plt.show()
+
+shares = pd.DataFrame(
+    {plotting.WORKFLOW_LABEL[wf]: [f"{100 * cl.real_share(wf, t):.0f}%" for t in range(1, 6)]
+     for wf in cl.WORKFLOWS},
+    index=pd.Index(range(1, 6), name="generation t"),
+)
+shares.T
+
+# %% [markdown]
+# Here is the loop itself, exactly as the library runs it for every setting that has no
+# faster special case (and as the fast paths are tested against):
+#
+# ```{literalinclude} ../collapse_lib/workflows.py
+# :pyobject: run_chain
+# ```
+#
+# and the one place where the workflows differ, the choice of the training set:
+#
+# ```{literalinclude} ../collapse_lib/workflows.py
+# :pyobject: TrainingPool.training_set
+# ```
+#
+# Two details matter for faithful reproduction. The real data of a seed come from their
+# own random stream (`seed_rngs`), so all three workflows start from the same real sample
+# and their generation-1 fits coincide. And metrics are always taken against the true
+# distribution (or real held-out data), never against the previous generation.
+
+# %% [markdown]
+# ## A one-dimensional Gaussian
+#
+# The simplest model: fit the mean and the variance (maximum likelihood, dividing by the
+# number of points) of $n$ numbers, sample $n$ new numbers, repeat. The truth is
+# $\mathcal N(0, \sigma^2)$. We track the squared error of the fitted mean,
+# $\lVert\mu_t - \mu_0\rVert^2$, and the fitted variance relative to the truth.
+
+# %%
+frames = [cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds,
+                      d=1, n=p.n, sigma2=p.sigma2) for wf in cl.WORKFLOWS]
+one_d = pd.concat(frames, ignore_index=True)
+
+
+def mean_theory(wf: str, t: np.ndarray):
+    if wf == "replace":
+        return theory.gaussian_replace_mean_sq_error(t, 1, p.n, p.sigma2)
+    if wf == "accumulate":
+        return theory.gaussian_accumulate_mean_sq_error(t, 1, p.n, p.sigma2)
+    return None
+
+
+def trace_theory(wf: str, t: np.ndarray):
+    return theory.gaussian_replace_trace_ratio(t, p.n) if wf == "replace" else None
+
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+plotting.compare_workflows(axes[0], one_d, "mean_sq_error", theory=mean_theory)
+axes[0].set_ylabel(r"$\|\mu_t-\mu_0\|^2$")
+plotting.compare_workflows(axes[1], one_d, "cov_trace_ratio", theory=trace_theory)
+axes[1].set_ylabel(r"$\sigma_t^2/\sigma^2$")
+axes[1].legend()
+plt.show()
+
+# %% tags=["nbval-check-output"]
+last = one_d[one_d.generation == p.n_generations].groupby("workflow")
+summary = pd.DataFrame({
+    "mean_sq_error": last.mean_sq_error.mean(),
+    "var_ratio": last.cov_trace_ratio.mean(),
+}).loc[list(cl.WORKFLOWS)]
+first_fit = p.sigma2 / p.n
+summary["error / first fit"] = summary.mean_sq_error / first_fit
+for wf in cl.WORKFLOWS:
+    key = wf.replace("-", "_")
+    glue(f"wf_mse_{key}", float(summary.loc[wf, "mean_sq_error"]), display=False)
+    glue(f"wf_ratio_{key}", float(summary.loc[wf, "error / first fit"]), display=False)
+    glue(f"wf_var_{key}", float(summary.loc[wf, "var_ratio"]), display=False)
+glue("wf_T", p.n_generations, display=False)
+glue("wf_seeds", len(p.seeds), display=False)
+glue("wf_replace_theory", float(theory.gaussian_replace_mean_sq_error(p.n_generations, 1, p.n, p.sigma2)),
+     display=False)
+glue("wf_pi2_6", theory.PI2_OVER_6, display=False)
+print(summary.round(3).to_string())
+
+# %% [markdown]
+# After {glue:text}`wf_T` generations (mean over {glue:text}`wf_seeds` seeds), the error
+# of the fitted mean is {glue:text}`wf_ratio_replace:.1f` times the error of the first fit
+# under Replace (theory: {glue:text}`wf_replace_theory:.3f`, against
+# {glue:text}`wf_mse_replace:.3f` measured), {glue:text}`wf_ratio_accumulate_subsample:.2f`
+# times under Accumulate-Subsample, and {glue:text}`wf_ratio_accumulate:.2f` times under
+# Accumulate, below the $\pi^2/6 \approx$ {glue:text}`wf_pi2_6:.3f` ceiling. The fitted
+# variance tells the same story from the other side: under Replace it has shrunk to
+# {glue:text}`wf_var_replace:.2f` of the truth, under Accumulate it is
+# {glue:text}`wf_var_accumulate:.2f`.
+#
+# ```{tip}
+# The dashed lines are closed forms, not fits. Why Replace's error *saturates* at
+# $d\sigma^2$ instead of growing linearly, and where $\pi^2/6$ comes from, is the subject of
+# the next chapter, {ref}`gaussian`.
+# ```
+
+# %% [markdown]
+# ## Beyond the paper: a fixed real share, fresh real data
+#
+# Two variations are options of the same loop (`real_mix`, `fresh_real` in
+# `collapse_lib.simulate`). With `real_mix = ρ`, every generation of a fixed-size workflow
+# trains on $\rho n$ real points (a random subset of the original $n$) and $(1-\rho)n$
+# synthetic ones; with `fresh_real=True` the real part is a new draw from the truth each
+# generation, as if the world kept producing data. Even a small fixed real share stops
+# Replace's drift.
+
+# %%
+variants = {"Replace": dict(workflow="replace")}
+for rho in p.real_mixes:
+    variants[f"Replace, real_mix={rho:g}"] = dict(workflow="replace", real_mix=rho)
+    variants[f"Replace, real_mix={rho:g}, fresh"] = dict(workflow="replace", real_mix=rho, fresh_real=True)
+variants["Accumulate"] = dict(workflow="accumulate")
+mix_frames = []
+for label, kw in variants.items():
+    wf = kw.pop("workflow")
+    f = cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds[:100], d=1,
+                    n=p.n, sigma2=p.sigma2, **kw)
+    mix_frames.append(f.assign(variant=label))
+mixes = pd.concat(mix_frames, ignore_index=True)
+palette = plotting.hue_palette(range(len(variants)), cmap="cividis")
+fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+for i, label in enumerate(variants):
+    plotting.mean_band(ax, mixes[mixes.variant == label], "mean_sq_error", color=palette[i],
+                       label=label, log=True, band="none")
+ax.set_ylabel(r"$\|\mu_t-\mu_0\|^2$ (geometric mean)")
+ax.set_xlabel("generation $t$")
+ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# - The workflow is a rule for the training set: the newest synthetic data (Replace),
+#   everything (Accumulate), or a fixed-size random subset of everything
+#   (Accumulate-Subsample).
+# - Under Accumulate the real share falls as $1/t$ but never reaches zero; under
+#   Replace it is zero from generation 2.
+# - In one dimension, Replace's error grew to {glue:text}`wf_ratio_replace:.1f` times the
+#   first fit's, Accumulate's stayed at {glue:text}`wf_ratio_accumulate:.2f` times, and
+#   Accumulate-Subsample's sat between, at {glue:text}`wf_ratio_accumulate_subsample:.2f`.
+#
+# ## Exercises
+#
+# 1. Under Accumulate-Subsample, what is the probability that a given real point is in the
+#    training set of generation $t$?
+#
+# ```{dropdown} Solution
+# The pool holds $tn$ points and $n$ are drawn without replacement, so each point,
+# real or synthetic, is included with probability $n/(tn) = 1/t$. The expected number of
+# real points in the training set is $n/t$: the same real share as Accumulate, in
+# expectation, for a $t$ times smaller training set.
+# ```
+#
+# 2. Re-run this chapter with `papermill ... -p n 200`. Which curves move, and by how much?
+#
+# ```{dropdown} Solution
+# Every error scales with $\sigma^2/n$, so all mean-error curves drop by a factor 10; the
+# *ratios* to the first fit hardly move. Replace's variance decays more slowly, as
+# $((n-1)/n)^t$, so its saturation is pushed to $t \gg n$.
+# ```
+#
+# 3. With `real_mix`, how small can the real share be and still keep the error bounded?
+#
+# ```{dropdown} Solution
+# Any fixed $\rho > 0$ bounds it: each generation's mean is then a mixture that
+# pulls a fixed fraction $\rho$ of the way back towards the real sample, so the error is
+# a geometric series. Smaller $\rho$ gives a higher (but finite) plateau, which the figure
+# above shows for the values of `real_mixes`.
+# ```
+#
+# ## References
+#
+# {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`,
+# {cite:p}`shumailov2024curse`, {cite:p}`dey2024universality`.

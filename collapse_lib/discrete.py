@@ -1,0 +1,218 @@
+"""Discrete distributions (chapter *Discrete distributions*, SPEC §6).
+
+Truth: the uniform distribution on K outcomes (parameter ``k``). Each generation fits the
+empirical frequencies of its training data and draws ``n`` outcomes from the fit. Under
+Replace this is the Wright-Fisher model of population genetics with K alleles: an outcome
+that is not drawn once has probability zero forever after, and the chain ends with a single
+outcome (fixation). Under Accumulate the real data stay in the training pool, so every
+outcome the real sample contains keeps a positive frequency at every generation.
+
+Metrics of the fitted model p_t: ``normalised_entropy`` = H(p_t) / log K (1 for the
+uniform truth, 0 once one outcome remains), ``n_surviving`` = number of outcomes with
+p_t > 0, and ``tv_distance`` = total variation distance from the uniform truth.
+
+Two implementations with one meaning:
+
+* :class:`DiscreteTask` runs through the generic loop :func:`~collapse_lib.workflows.run_chain`
+  with the individual outcomes (the reference, also used for the options beyond the paper);
+* :func:`run_batched`, the fast path used by :func:`~collapse_lib.simulate`, keeps only
+  counts: a sample of n is a multinomial draw, and a subsample of n from the pool without
+  replacement is a multivariate hypergeometric draw. Replace and Accumulate draw the same
+  random numbers as the generic loop (the task also samples through a multinomial draw), so
+  the two agree exactly for a seed; Accumulate-Subsample agrees in distribution.
+
+:func:`replace_fixation_times` runs Replace chains until one outcome remains (or a cap),
+for the fixation-time distribution.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .simulate import Param, Setting
+from .validation import check_int, check_seeds
+from .workflows import check_workflow, run_chain, seed_rngs
+
+__all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
+           "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS",
+           "PAPER_FIXATION_GENERATIONS"]
+
+METRICS = ("normalised_entropy", "n_surviving", "tv_distance")
+
+#: The paper's mean generations until one outcome remains, Replace, K = 10, by n (SPEC §6):
+#: the targets the chapter compares its run with (read off the figure, not computed here).
+PAPER_FIXATION_GENERATIONS: dict[int, float] = {10: 17.0, 100: 200.0, 1000: 1.8e3}
+
+
+def distribution_metrics(freqs: np.ndarray) -> dict[str, np.ndarray]:
+    """The metrics of fitted distributions ``freqs`` (..., K), each of shape ``freqs.shape[:-1]``."""
+    freqs = np.asarray(freqs, dtype=float)
+    k = freqs.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(freqs > 0, freqs * np.log(np.where(freqs > 0, freqs, 1.0)), 0.0)
+    return {
+        "normalised_entropy": -plogp.sum(axis=-1) / math.log(k),
+        "n_surviving": (freqs > 0).sum(axis=-1),
+        "tv_distance": 0.5 * np.abs(freqs - 1.0 / k).sum(axis=-1),
+    }
+
+
+def _draw(counts: np.ndarray) -> np.ndarray:
+    """Outcome labels with the given counts (sorted; the order carries no information)."""
+    return np.repeat(np.arange(counts.shape[0]), counts)
+
+
+class DiscreteTask:
+    """The discrete setting for the generic loop: data are arrays of outcome labels 0..K-1."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.uniform = np.full(k, 1.0 / k)
+
+    def sample_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return _draw(rng.multinomial(n, self.uniform))
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.bincount(data, minlength=self.k) / data.shape[0]
+
+    def sample(self, model: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        return _draw(rng.multinomial(n, model))
+
+    def evaluate(self, model: np.ndarray) -> dict[str, float]:
+        return {m: float(v) for m, v in distribution_metrics(model).items()}
+
+
+def _chain_counts(workflow: str, n_generations: int, k: int, n: int, seed: int) -> np.ndarray:
+    """One chain's training counts per generation, (T, K); the fit at t is row t / its sum."""
+    rng_real, rng = seed_rngs(seed)
+    uniform = np.full(k, 1.0 / k)
+    real = rng_real.multinomial(n, uniform)
+    out = np.empty((n_generations, k), dtype=np.int64)
+    if workflow == "replace":
+        counts = real
+        for t in range(n_generations):
+            out[t] = counts
+            if t < n_generations - 1:
+                counts = rng.multinomial(n, counts / n)
+    elif workflow == "accumulate":
+        pool = real.copy()
+        for t in range(n_generations):
+            out[t] = pool
+            if t < n_generations - 1:
+                pool = pool + rng.multinomial(n, pool / ((t + 1) * n))
+    else:  # accumulate-subsample
+        pool = real.copy()
+        for t in range(n_generations):
+            counts = rng.multivariate_hypergeometric(pool, n)
+            out[t] = counts
+            if t < n_generations - 1:
+                pool = pool + rng.multinomial(n, counts / n)
+    return out
+
+
+def run_batched(workflow: str, n_generations: int, seeds: list[int], k: int,
+                n: int) -> dict[str, np.ndarray]:
+    """All seeds of one (workflow, k, n) cell, through counts; see the module docstring."""
+    check_workflow(workflow)
+    out = {m: np.empty((len(seeds), n_generations)) for m in METRICS}
+    for i, seed in enumerate(seeds):
+        counts = _chain_counts(workflow, n_generations, k, n, seed)
+        freqs = counts / counts.sum(axis=1, keepdims=True)
+        for m, v in distribution_metrics(freqs).items():
+            out[m][i] = v
+    return out
+
+
+def fixation_generation(n_surviving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First generation (1-based) at which one outcome remains, per row of (S, T) counts.
+
+    Returns ``(generation, censored)``: ``generation`` is NaN where one outcome never
+    remained within the T generations (``censored`` True): the fixation time is then only
+    known to exceed T.
+    """
+    n_surviving = np.atleast_2d(np.asarray(n_surviving))
+    hit = n_surviving <= 1
+    censored = ~hit.any(axis=1)
+    generation = np.where(censored, np.nan, hit.argmax(axis=1) + 1.0)
+    return generation, censored
+
+
+def replace_fixation_times(n: int, k: int, seeds: Any, max_generations: int) -> pd.DataFrame:
+    """Replace chains run until one outcome remains: one row per seed (chapter *Discrete*).
+
+    Columns ``seed``, ``n``, ``k``, ``fixation_generation`` (the first generation t whose fit
+    has a single outcome; t = 1 is the fit on the real sample, so the count includes that
+    first draw from the uniform truth) and ``censored`` (no fixation within
+    ``max_generations``; the time is then NaN and only known to exceed the cap). Draws the
+    same random numbers as ``simulate("discrete", "replace", ...)``, so the times equal
+    :func:`fixation_generation` of its ``n_surviving`` for the same seeds.
+    """
+    n = check_int("n", n, minimum=1)
+    k = check_int("k", k, minimum=2)
+    max_generations = check_int("max_generations", max_generations, minimum=1)
+    seed_list = check_seeds(seeds)
+    uniform = np.full(k, 1.0 / k)
+    times = np.full(len(seed_list), np.nan)
+    for i, seed in enumerate(seed_list):
+        rng_real, rng = seed_rngs(seed)
+        counts = rng_real.multinomial(n, uniform)
+        for t in range(1, max_generations + 1):
+            if np.count_nonzero(counts) == 1:
+                times[i] = t
+                break
+            if t < max_generations:
+                counts = rng.multinomial(n, counts / n)
+    return pd.DataFrame({"seed": np.asarray(seed_list, dtype=np.int64), "n": n, "k": k,
+                         "fixation_generation": times, "censored": np.isnan(times),
+                         "max_generations": max_generations})
+
+
+def summarise_fixation(times: pd.DataFrame) -> pd.DataFrame:
+    """Per ``n``: seeds, censored count, mean (a lower bound if any are censored), its 95% CI
+    half-width, median and quartiles of the fixation generation (NaN where censoring
+    leaves a quantile unknown).
+
+    Censored chains enter the mean at the cap, so with censoring the mean is a lower bound
+    (column ``mean_is_lower_bound``); the median is exact while fewer than half are censored.
+    """
+    rows = []
+    for n, part in times.groupby("n"):
+        cap = part["max_generations"].to_numpy()
+        values = np.where(part["censored"], cap, part["fixation_generation"]).astype(float)
+        n_cens = int(part["censored"].sum())
+        levels = (0.25, 0.5, 0.75)
+        # a quantile is exact while the censored chains (all above the cap) lie above it
+        q = [float(np.quantile(values, lv)) if n_cens < (1 - lv) * len(values) else np.nan
+             for lv in levels]
+        rows.append({"n": n, "seeds": len(values), "censored": n_cens,
+                     "mean": values.mean(),
+                     "ci95": 1.96 * values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else np.nan,
+                     "q25": q[0], "median": q[1], "q75": q[2],
+                     "mean_is_lower_bound": n_cens > 0})
+    return pd.DataFrame(rows)
+
+
+def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
+         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
+    k, n = params["k"], params["n"]
+    if options["real_mix"] == 0 and not options["fresh_real"]:
+        return run_batched(workflow, n_generations, seeds, k, n)
+    rows = [run_chain(DiscreteTask(k), workflow, n=n, n_generations=n_generations, seed=s, **options)
+            for s in seeds]
+    return {m: np.array([[r[m] for r in chain] for chain in rows]) for m in METRICS}
+
+
+SETTING = Setting(
+    name="discrete",
+    params={
+        "k": Param(lambda name, v: check_int(name, v, minimum=2), 10, "number of outcomes K, int >= 2"),
+        "n": Param(lambda name, v: check_int(name, v, minimum=1), 100, "samples per generation, int >= 1"),
+    },
+    metrics=METRICS,
+    run=_run,
+    doc="Discrete distribution on K outcomes: empirical frequencies refit each generation.",
+)

@@ -1,0 +1,256 @@
+"""Linear regression on a fixed design (chapter *Linear regression*, SPEC §5).
+
+Truth: coefficients w* ~ N(0, I_d), drawn once per seed, and a fixed design X0 (n x d,
+entries N(0, 1)). The real labels are X0 w* + sigma eps. Each generation fits ordinary
+least squares with the pseudo-inverse (the minimum-norm solution when the fit is not
+unique) and labels the *same* design with its own predictions plus fresh noise,
+X0 w_t + sigma eps; so a training example is a row ``[x, y]`` and Accumulate stacks copies
+of X0. Metrics: ``test_mse``, the mean squared error of the fit on ``n_test`` noiseless
+test points x ~ N(0, I_d) (its expectation over the test points is ||w_t - w*||^2, the
+excess risk), and ``param_error`` = ||w_t - w*||^2 itself.
+
+Two implementations with one meaning:
+
+* :class:`LinearRegressionTask` runs through the generic loop
+  :func:`~collapse_lib.workflows.run_chain` with the actual rows (the reference, also used
+  for the options beyond the paper);
+* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate`. It draws the
+  same random numbers in the same order as the generic loop, so for a given seed the two
+  agree to rounding error, but it never stacks data: with P = pinv(X0), Replace is
+  w_t = P (X0 w_{t-1} + sigma eps_t), Accumulate is w_t = P (y_1 + ... + y_t) / t (the
+  pseudo-inverse of t stacked copies of X0 is [P ... P] / t), and Accumulate-Subsample keeps
+  only the label pool: a subsample of rows is X0's rows with multiplicities, so its normal
+  equations are X0^T diag(c) X0 w = X0^T s (c counts, s label sums per design row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .simulate import Param, Setting
+from .validation import ParameterError, check_float, check_int
+from .workflows import run_chain, seed_rngs
+
+__all__ = ["LinearRegressionTask", "LinearProblem", "draw_problem", "ols", "design_pinv",
+           "check_sigma2s", "run_batched", "SETTING",
+           "METRICS", "PAPER_REPLACE_TEST_MSE"]
+
+METRICS = ("test_mse", "param_error")
+
+#: The paper's figure, Replace at d = 10, sigma2 = 1, t = 100, by n (SPEC §5): the targets
+#: the chapter compares its run with (read off the figure, not computed here).
+PAPER_REPLACE_TEST_MSE: dict[int, float] = {32: 48.0, 100: 11.0, 1000: 1.0}
+
+
+def ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ordinary least squares via the pseudo-inverse: the minimum-norm minimiser of ||x w - y||^2.
+
+    The cut-off for small singular values is max(rows, cols) * machine epsilon (the
+    array-API default), so exactly repeated design rows count once towards the rank.
+    """
+    return np.linalg.pinv(x, rtol=None) @ y
+
+
+@dataclass(frozen=True)
+class LinearProblem:
+    """One seed's truth: coefficients ``w_star`` (d,), design ``design`` (n, d), test inputs (n_test, d)."""
+
+    w_star: np.ndarray
+    design: np.ndarray
+    test_x: np.ndarray
+
+
+def draw_problem(rng: np.random.Generator, d: int, n: int, n_test: int) -> LinearProblem:
+    """Draw w* ~ N(0, I_d), the design X0 (n x d) and the test inputs, in that order."""
+    w_star = rng.standard_normal(d)
+    design = rng.standard_normal((n, d))
+    test_x = rng.standard_normal((n_test, d))
+    return LinearProblem(w_star, design, test_x)
+
+
+class LinearRegressionTask:
+    """The linear-regression setting for the generic loop: one chain, rows ``[x, y]``.
+
+    The problem (w*, X0, test inputs) is drawn from the real-data generator on the first
+    call of :meth:`sample_real`; later calls (fresh real data) draw new noisy labels on the
+    same design. A task therefore serves exactly one chain: make a new one per seed.
+    """
+
+    def __init__(self, d: int, sigma2: float = 1.0, n_test: int = 1000) -> None:
+        self.d = d
+        self.sigma2 = sigma2
+        self.n_test = n_test
+        self.problem: LinearProblem | None = None
+        self._owner: np.random.Generator | None = None
+
+    def _labels(self, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        assert self.problem is not None
+        x = self.problem.design
+        return np.column_stack([x, x @ w + math.sqrt(self.sigma2) * rng.standard_normal(x.shape[0])])
+
+    def _check_n(self, n: int) -> None:
+        assert self.problem is not None
+        if n != self.problem.design.shape[0]:
+            raise ValueError(f"the design has {self.problem.design.shape[0]} rows; "
+                             f"every generation labels all of them (asked for n={n})")
+
+    def sample_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.problem is None:
+            self.problem = draw_problem(rng, self.d, n, self.n_test)
+            self._owner = rng
+        elif rng is not self._owner:
+            raise RuntimeError("a LinearRegressionTask serves one chain (its w* and design come "
+                               "from that chain's real-data generator); make a new task per seed")
+        self._check_n(n)
+        return self._labels(self.problem.w_star, rng)
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return ols(data[:, :-1], data[:, -1])
+
+    def sample(self, model: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.problem is None:
+            raise RuntimeError("sample_real must run first (it draws the design)")
+        self._check_n(n)
+        return self._labels(model, rng)
+
+    def evaluate(self, model: np.ndarray) -> dict[str, float]:
+        assert self.problem is not None
+        err = model - self.problem.w_star
+        resid = self.problem.test_x @ err
+        return {"test_mse": float(resid @ resid / resid.shape[0]), "param_error": float(err @ err)}
+
+
+def _subsample_fit(design: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """OLS on the rows ``design[rows]`` with ``labels``, through per-row counts (min-norm)."""
+    n, d = design.shape
+    counts = np.bincount(rows, minlength=n)
+    sums = np.bincount(rows, weights=labels, minlength=n)
+    used = counts > 0
+    if used.sum() >= d:  # rows of a Gaussian design are in general position: full column rank
+        gram = design.T @ (design * counts[:, None])
+        return np.linalg.solve(gram, design.T @ sums)
+    # fewer distinct rows than coefficients: the min-norm fit interpolates each row's mean label
+    return ols(design[used], sums[used] / counts[used])
+
+
+def design_pinv(design: np.ndarray) -> np.ndarray:
+    """pinv of a stack of full-rank designs (S, n, d) through the normal equations.
+
+    A Gaussian design has full rank with probability one, so pinv(X) is (X^T X)^{-1} X^T
+    (n >= d) or X^T (X X^T)^{-1} (n < d); a Cholesky solve is several times cheaper than the
+    SVD behind :func:`numpy.linalg.pinv`. Falls back to the SVD if a Gram matrix is not
+    numerically positive definite.
+    """
+    n, d = design.shape[-2:]
+    xt = np.swapaxes(design, -1, -2)
+    try:
+        if n >= d:
+            return np.linalg.solve(xt @ design, xt)
+        return xt @ np.linalg.inv(design @ xt)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(design, rtol=None)
+
+
+def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
+                sigma2: float, n_test: int = 1000) -> dict[str, np.ndarray]:
+    """All seeds of one (workflow, d, n, sigma2) cell; see the module docstring.
+
+    Each seed draws from its own generators (:func:`~collapse_lib.workflows.seed_rngs`) in
+    the generic loop's order, so a seed's numbers do not depend on the seeds beside it and
+    match :class:`LinearRegressionTask` under :func:`~collapse_lib.workflows.run_chain`.
+    """
+    s_count, T = len(seeds), n_generations
+    sd = math.sqrt(sigma2)
+    rngs = [seed_rngs(s) for s in seeds]
+    w_star = np.empty((s_count, d))
+    design = np.empty((s_count, n, d))
+    gram_test = np.empty((s_count, d, d))
+    y = np.empty((s_count, n))
+    for i, (rng_real, _) in enumerate(rngs):
+        prob = draw_problem(rng_real, d, n, n_test)
+        w_star[i], design[i] = prob.w_star, prob.design
+        gram_test[i] = prob.test_x.T @ prob.test_x / n_test
+        y[i] = prob.design @ prob.w_star + sd * rng_real.standard_normal(n)
+    pinv = design_pinv(design)                                   # (S, d, n)
+    out = {m: np.empty((s_count, T)) for m in METRICS}
+
+    def record(t: int, w: np.ndarray) -> None:
+        err = w - w_star
+        out["param_error"][:, t] = np.einsum("si,si->s", err, err)
+        out["test_mse"][:, t] = np.einsum("si,sij,sj->s", err, gram_test, err)
+
+    def noise() -> np.ndarray:
+        return sd * np.stack([rng.standard_normal(n) for _, rng in rngs])
+
+    def predict(w: np.ndarray) -> np.ndarray:
+        return (design @ w[:, :, None])[:, :, 0]
+
+    def solve(labels: np.ndarray) -> np.ndarray:
+        return (pinv @ labels[:, :, None])[:, :, 0]
+
+    if workflow == "replace":
+        w = solve(y)
+        record(0, w)
+        for t in range(1, T):
+            w = solve(predict(w) + noise())
+            record(t, w)
+    elif workflow == "accumulate":
+        total = y.copy()
+        w = solve(total)
+        record(0, w)
+        for t in range(1, T):
+            total += predict(w) + noise()
+            w = solve(total) / (t + 1)
+            record(t, w)
+    else:  # accumulate-subsample: the label pool; row j of the pool is design row j % n
+        pool = np.empty((s_count, T * n))
+        pool[:, :n] = y
+        w = np.empty((s_count, d))
+        for t in range(T):
+            size = (t + 1) * n
+            for i, (_, rng) in enumerate(rngs):
+                pick = rng.choice(size, n, replace=False)
+                w[i] = _subsample_fit(design[i], pick % n, pool[i, pick])
+            record(t, w)
+            if t < T - 1:
+                pool[:, size:size + n] = predict(w) + noise()
+    return out
+
+
+def check_sigma2s(name: str, value: Any) -> list[float]:
+    """Chapter spec: a non-empty list of noise variances >= 0 (a lone number is a list of one)."""
+    items = [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ParameterError(f"parameter '{name}' must be a non-empty list of floats >= 0; got {value!r}")
+    return [check_float(f"{name}[{i}]", v, minimum=0.0) for i, v in enumerate(items)]
+
+
+def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
+         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
+    d, n, sigma2, n_test = params["d"], params["n"], params["sigma2"], params["n_test"]
+    if options["real_mix"] == 0 and not options["fresh_real"]:
+        return run_batched(workflow, n_generations, seeds, d, n, sigma2, n_test)
+    rows = [run_chain(LinearRegressionTask(d, sigma2, n_test), workflow, n=n,
+                      n_generations=n_generations, seed=s, **options) for s in seeds]
+    return {m: np.array([[r[m] for r in chain] for chain in rows]) for m in METRICS}
+
+
+SETTING = Setting(
+    name="linear_regression",
+    params={
+        "d": Param(lambda k, v: check_int(k, v, minimum=1), 10, "number of coefficients, int >= 1"),
+        "n": Param(lambda k, v: check_int(k, v, minimum=1), 100,
+                   "rows of the fixed design = labels per generation, int >= 1"),
+        "sigma2": Param(lambda k, v: check_float(k, v, minimum=0.0), 1.0,
+                        "label noise variance, float >= 0"),
+        "n_test": Param(lambda k, v: check_int(k, v, minimum=1), 1000,
+                        "noiseless test points for test_mse, int >= 1"),
+    },
+    metrics=METRICS,
+    run=_run,
+    doc="Linear regression on a fixed Gaussian design: OLS refit on its own noisy predictions.",
+)

