@@ -211,7 +211,7 @@ palette = plotting.hue_palette(range(len(variants)), cmap="cividis")
 fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
 for i, label in enumerate(variants):
     plotting.mean_band(ax, mixes[mixes.variant == label], "mean_sq_error", color=palette[i],
-                       label=label, log=True, band="none")
+                       label=label, log=True, geometric=True, band="none")
 ax.set_ylabel(r"$\|\mu_t-\mu_0\|^2$ (geometric mean)")
 ax.set_xlabel("generation $t$")
 ax.legend(fontsize=7)

@@ -9,7 +9,10 @@ outcome the real sample contains keeps a positive frequency at every generation.
 
 Metrics of the fitted model p_t: ``normalised_entropy`` = H(p_t) / log K (1 for the
 uniform truth, 0 once one outcome remains), ``n_surviving`` = number of outcomes with
-p_t > 0, and ``tv_distance`` = total variation distance from the uniform truth.
+p_t > 0, ``tv_distance`` = total variation distance from the uniform truth, and
+``simpson_diversity`` = (1 - sum_i p_t(i)^2) / (1 - 1/K), the chance that two draws differ
+(population geneticists' heterozygosity) relative to the truth's: under Replace its
+expectation is exactly (1 - 1/n)^t.
 
 Two implementations with one meaning:
 
@@ -33,19 +36,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .paper import PaperValue
 from .simulate import Param, Setting
 from .validation import check_int, check_seeds
 from .workflows import check_workflow, run_chain, seed_rngs
 
 __all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
            "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS",
-           "PAPER_FIXATION_GENERATIONS"]
+           "PAPER"]
 
-METRICS = ("normalised_entropy", "n_surviving", "tv_distance")
+METRICS = ("normalised_entropy", "n_surviving", "tv_distance", "simpson_diversity")
 
-#: The paper's mean generations until one outcome remains, Replace, K = 10, by n (SPEC §6):
-#: the targets the chapter compares its run with (read off the figure, not computed here).
-PAPER_FIXATION_GENERATIONS: dict[int, float] = {10: 17.0, 100: 200.0, 1000: 1.8e3}
+#: The paper's mean generations until one outcome remains, Replace, K = 10 (SPEC §6): the
+#: targets the chapter compares its run with (read off the figure, not computed here).
+PAPER: tuple[PaperValue, ...] = (
+    PaperValue("replace", {"k": 10, "n": 10}, "fixation_generation", 17, 17),
+    PaperValue("replace", {"k": 10, "n": 100}, "fixation_generation", 200, 200),
+    PaperValue("replace", {"k": 10, "n": 1000}, "fixation_generation", 1.8e3, 1.8e3),
+)
 
 
 def distribution_metrics(freqs: np.ndarray) -> dict[str, np.ndarray]:
@@ -58,6 +66,7 @@ def distribution_metrics(freqs: np.ndarray) -> dict[str, np.ndarray]:
         "normalised_entropy": -plogp.sum(axis=-1) / math.log(k),
         "n_surviving": (freqs > 0).sum(axis=-1),
         "tv_distance": 0.5 * np.abs(freqs - 1.0 / k).sum(axis=-1),
+        "simpson_diversity": (1.0 - (freqs ** 2).sum(axis=-1)) / (1.0 - 1.0 / k),
     }
 
 

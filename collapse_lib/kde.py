@@ -168,7 +168,6 @@ _BLOCK = 1 << 16        # elements of one kernel block (512 KiB: stays in the L2
 _SMALL_K = 128          # up to this many training points, seeds are batched in one block
 _FLOOR = -700.0         # exp() below this is < 1e-304: clamping there keeps numpy's exp off
                         # its slow subnormal path and changes no sum that matters
-_TINY = 1e-200          # a row whose unshifted sum is below this is redone with a max shift
 
 
 class PreparedTest:
@@ -205,7 +204,8 @@ class PreparedTest:
         inv = 1.0 / (h * h)
         x_aug = np.concatenate([x * inv, np.full((s_count, k, 1), inv), (-0.5 * inv) * sq[..., None]],
                                axis=2)                                           # (S, k, d+2)
-        # no exponent can fall below the floor when every pair is closer than this bound
+        # When every pair is close enough that no exponent falls below the floor, the plain
+        # sum of exp() is exact and cannot underflow; otherwise shift by each row's maximum.
         far = 0.5 * inv * (self.radius + np.sqrt(sq.max(axis=1))) ** 2 > -_FLOOR
         out = np.empty((s_count, m))
         if k <= _SMALL_K:
@@ -215,16 +215,14 @@ class PreparedTest:
                 sl = slice(s0, s0 + step)
                 e = np.matmul(x_aug[sl], self.y_aug_t[sl])                       # (s, k, m)
                 if far[sl].any():
+                    top = e.max(axis=1)
+                    e -= top[:, None, :]
                     np.maximum(e, _FLOOR, out=e)
-                np.exp(e, out=e)
-                total = e.sum(axis=1)
-                bad = total < _TINY
-                with np.errstate(divide="ignore"):
-                    out[sl] = np.log(total)
-                if bad.any():
-                    si, ji = np.nonzero(bad)
-                    e = np.einsum("bq,bkq->bk", self.y_aug[s0 + si, ji], x_aug[s0 + si])
-                    out[s0 + si, ji] = _shifted_lse(e)
+                    np.exp(e, out=e)
+                    out[sl] = np.log(e.sum(axis=1)) + top
+                else:
+                    np.exp(e, out=e)
+                    out[sl] = np.log(e.sum(axis=1))
         else:
             x_aug_t = np.ascontiguousarray(np.swapaxes(x_aug, 1, 2))            # (S, d+2, k)
             rows = max(1, _BLOCK // k)
@@ -232,15 +230,10 @@ class PreparedTest:
                 for r0 in range(0, m, rows):
                     e = self.y_aug[s, r0:r0 + rows] @ x_aug_t[s]                  # (rows, k)
                     if far[s]:
-                        np.maximum(e, _FLOOR, out=e)
-                    np.exp(e, out=e)
-                    total = e.sum(axis=1)
-                    bad = total < _TINY
-                    with np.errstate(divide="ignore"):
-                        out[s, r0:r0 + rows] = np.log(total)
-                    if bad.any():
-                        ri = r0 + np.nonzero(bad)[0]
-                        out[s, ri] = _shifted_lse(self.y_aug[s, ri] @ x_aug_t[s])
+                        out[s, r0:r0 + rows] = _shifted_lse(e)
+                    else:
+                        np.exp(e, out=e)
+                        out[s, r0:r0 + rows] = np.log(e.sum(axis=1))
         return out
 
 
@@ -257,10 +250,11 @@ def log_kernel_sums(test: np.ndarray, train: np.ndarray, h: float) -> np.ndarray
     """log sum_i exp(-|y_j - x_i|^2 / (2 h^2)) for every test point y_j.
 
     ``test`` (S, m, d) and ``train`` (S, k, d) hold S independent problems (seeds); 2-D
-    inputs are one problem. Returns (S, m) (or (m,)). Exact to rounding: the exponents
-    come from one matrix product of augmented coordinates (centred on the test mean),
-    blockwise so that every pass stays in cache; a test point so far from every training
-    point that the plain sum underflows is redone with the usual max shift.
+    inputs are one problem. Returns (S, m) (or (m,)). Exact to rounding (absolute error
+    about 1e-16 R^2 / h^2, R the test set's radius): the exponents come from one matrix
+    product of augmented coordinates (centred on the test mean),
+    blockwise so that every pass stays in cache; the usual shift by each row's maximum is
+    applied only where some exponent could fall below -700 (a bound on all distances).
     """
     single = np.ndim(test) == 2
     out = PreparedTest(test).log_sums(np.asarray(train, dtype=np.float64), h)
@@ -423,9 +417,11 @@ def training_sets(workflow: str, *, dataset: str | Sampler = "moons", n: int = 1
 
 # --- the fast path -------------------------------------------------------------------------
 
-def _distinct_per_row(a: np.ndarray) -> np.ndarray:
-    s = np.sort(a, axis=1)
-    return 1 + (np.diff(s, axis=1) != 0).sum(axis=1)
+def _distinct_per_row(a: np.ndarray, n: int) -> np.ndarray:
+    """Number of distinct values in each row of ``a`` (S, k), values in 0..n-1."""
+    s_count = a.shape[0]
+    counts = np.bincount((a + n * np.arange(s_count)[:, None]).ravel(), minlength=s_count * n)
+    return np.count_nonzero(counts.reshape(s_count, n), axis=1)
 
 
 def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, n: int, h: float | str,
@@ -476,7 +472,7 @@ def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, n: int, h
         else:
             centred = x - x.mean(axis=1, keepdims=True)
             out["spread"][:, t - 1] = np.einsum("skd,skd->sk", centred, centred).mean(axis=1)
-            out["ancestors"][:, t - 1] = _distinct_per_row(anc)
+            out["ancestors"][:, t - 1] = _distinct_per_row(anc, n)
         out["bandwidth"][:, t - 1] = bw
         if t == T:
             break
@@ -502,8 +498,8 @@ MEMORY_BUDGET = 1 << 28
 
 def run_batched(workflow: str, n_generations: int, seeds: list[int], *,
                 dataset: str | Sampler = "moons", n: int = 100, h: float | str = 0.1,
-                n_test: int = 500, eval_points: int = 0, authors_test: bool = False,
-                progress: bool = False) -> dict[str, np.ndarray]:
+                n_test: int = 500, eval_points: int = 0,
+                authors_test: bool = False) -> dict[str, np.ndarray]:
     """All seeds of one (workflow, dataset, n, h) cell; returns ``metric -> (S, T)`` arrays.
 
     The draws are those of :class:`KDETask` in :func:`~collapse_lib.workflows.run_chain`,
@@ -567,7 +563,7 @@ def _check_cell(values: dict[str, Any]) -> None:
 def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
          options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
     if options["real_mix"] == 0 and not options["fresh_real"]:
-        return run_batched(workflow, n_generations, seeds, progress=progress, **params)
+        return run_batched(workflow, n_generations, seeds, **params)
     task_args = {k: params[k] for k in ("dataset", "h", "n_test", "authors_test")}
     chains = [run_chain(KDETask(**task_args), workflow, n=params["n"], n_generations=n_generations,
                         seed=s, **options) for s in seeds]

@@ -80,17 +80,18 @@ def hue_palette(values: Iterable[Any], cmap: str = "viridis") -> dict[Any, tuple
 
 
 def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str = "ci95",
-              log: bool = False) -> pd.DataFrame:
+              geometric: bool = False) -> pd.DataFrame:
     """Mean of ``y`` over seeds at each ``x``, with ``lo``/``hi`` of the band.
 
     ``band``: ``"ci95"`` (mean +- 1.96 standard errors), ``"sd"`` (+- one standard
     deviation), ``"iqr"`` (quartiles, with the median as centre) or ``"none"``. With
-    ``log=True`` the statistics are taken of log10(y) and mapped back (geometric mean),
-    which is the honest centre for quantities spanning decades such as a determinant.
+    ``geometric=True`` the statistics are taken of log10(y) and mapped back (geometric
+    mean), the honest centre for quantities spanning decades such as a determinant; the
+    default arithmetic mean is what expectations (and so the theory curves) describe.
     Missing values (undefined metrics) are dropped.
     """
     values = frame[[x, y]].dropna()
-    if log:
+    if geometric:
         values = values[values[y] > 0].assign(**{y: np.log10(values[y])})
     grouped = values.groupby(x)[y]
     if band == "iqr":
@@ -108,19 +109,25 @@ def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str =
             raise ValueError(f"band must be 'ci95', 'sd', 'iqr' or 'none'; got {band!r}")
         lo, hi = centre - half, centre + half
     out = pd.DataFrame({"centre": centre, "lo": lo, "hi": hi})
-    return 10 ** out if log else out
+    return 10 ** out if geometric else out
 
 
 def mean_band(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "generation",
               color: Any = "k", label: str | None = None, band: str = "ci95",
-              linestyle: Any = "-", log: bool = False, alpha: float = 0.2) -> None:
-    """Draw the mean over seeds of ``y`` against ``x`` with a shaded band."""
-    stats = summarise(frame, y, x=x, band=band, log=log)
+              linestyle: Any = "-", log: bool = False, geometric: bool = False,
+              alpha: float = 0.2) -> None:
+    """Draw the mean over seeds of ``y`` against ``x`` with a shaded band.
+
+    ``log`` sets a logarithmic y axis; ``geometric`` averages in log space (see
+    :func:`summarise`).
+    """
+    stats = summarise(frame, y, x=x, band=band, geometric=geometric)
     if stats.empty:
         return
     ax.plot(stats.index, stats["centre"], color=color, linestyle=linestyle, label=label)
     if band != "none":
-        ax.fill_between(stats.index, stats["lo"], stats["hi"], color=color, alpha=alpha, linewidth=0)
+        lo = stats["lo"].where(stats["lo"] > 0) if log else stats["lo"]
+        ax.fill_between(stats.index, lo, stats["hi"], color=color, alpha=alpha, linewidth=0)
     if log:
         ax.set_yscale("log")
 
@@ -135,13 +142,15 @@ TheoryFn = Callable[[str, Any, Any, np.ndarray], "np.ndarray | None"]
 
 
 def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | None = None,
-                  theory: TheoryFn | None = None, log: bool = False, ylabel: str | None = None,
+                  theory: TheoryFn | None = None, log: bool = False, geometric: bool = False,
+                  ylabel: str | None = None,
                   band: str = "ci95", x: str = "generation", sharey: str | bool = "row",
                   panel_size: tuple[float, float] = (3.6, 2.6),
                   workflows: Sequence[str] = WORKFLOWS) -> tuple[plt.Figure, np.ndarray]:
     """The paper's figure layout: columns Replace | Accumulate-Subsample | Accumulate.
 
-    One line per ``hue`` value (mean over seeds and a band), one row per ``row`` value.
+    One line per ``hue`` value (mean over seeds and a band), one row per ``row`` value;
+    ``log`` makes the y axis logarithmic, ``geometric`` averages in log space.
     ``theory(workflow, row_value, hue_value, t)`` may return the expected curve (or None),
     drawn dashed in the line's colour. The legend is placed once, right of the last column.
     """
@@ -160,7 +169,8 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
                 part = sub[sub[hue] == hv]
                 if part.empty:
                     continue
-                mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log)
+                mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log,
+                          geometric=geometric)
                 if theory is not None:
                     ts = np.sort(part[x].unique())
                     curve = theory(wf, rv, hv, ts)
@@ -183,7 +193,7 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
 
 def compare_workflows(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "generation",
                       theory: Callable[[str, np.ndarray], "np.ndarray | None"] | None = None,
-                      log: bool = False, band: str = "ci95",
+                      log: bool = False, geometric: bool = False, band: str = "ci95",
                       workflows: Sequence[str] = WORKFLOWS) -> None:
     """All workflows on one axes, each in its fixed colour and line style."""
     for wf in workflows:
@@ -192,7 +202,7 @@ def compare_workflows(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "ge
             continue
         style = WORKFLOW_STYLE[wf]
         mean_band(ax, part, y, x=x, color=style["color"], linestyle=style["linestyle"],
-                  label=WORKFLOW_LABEL[wf], band=band, log=log)
+                  label=WORKFLOW_LABEL[wf], band=band, log=log, geometric=geometric)
         if theory is not None:
             ts = np.sort(part[x].unique())
             curve = theory(wf, ts)

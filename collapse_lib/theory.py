@@ -168,6 +168,23 @@ def wright_fisher_fixation_time(n: int, k: int) -> float:
     return -2.0 * n * k * (1.0 - p) * math.log(1.0 - p)
 
 
+def wright_fisher_diversity(t: np.ndarray | int, n: int) -> np.ndarray:
+    """Replace: E simpson_diversity_t = (1 - 1/n)^t, exactly.
+
+    Given the fit p, the chance that two of the next n draws differ has expectation
+    (1 - 1/n)(1 - sum p_i^2); t = 1 is the first draw from the uniform truth.
+    """
+    return (1.0 - 1.0 / n) ** np.asarray(t, dtype=float)
+
+
+def expected_observed_outcomes(n: int, k: int) -> float:
+    """E number of the K equally likely outcomes that n real draws contain: K (1 - (1 - 1/K)^n).
+
+    Under Accumulate exactly these outcomes survive at every generation.
+    """
+    return k * (1.0 - (1.0 - 1.0 / k) ** n)
+
+
 def _compositions(n: int, m: int) -> np.ndarray:
     """All vectors of m non-negative integers summing to n, (C(n + m - 1, m - 1), m)."""
     from itertools import combinations
@@ -231,4 +248,44 @@ __all__ += [
     "linreg_expected_test_mse",
     "wright_fisher_fixation_time",
     "wright_fisher_exact_fixation_time",
+    "wright_fisher_diversity",
+    "expected_observed_outcomes",
 ]
+
+
+# --- kernel density estimation (chapter *Kernel density estimation*) -----------------------
+
+def kde_replace_spread(t: np.ndarray | int, n: int, h: float, spread1: float, d: int = 1) -> np.ndarray:
+    """KDE, Replace: E[spread_t | spread_1] = r^(t-1) spread_1 + d (n-1) h^2 (1 - r^(t-1)).
+
+    ``spread`` is the mean squared distance of the n training points to their centroid and
+    r = (n - 1)/n. Sampling from a Gaussian KDE adds d h^2 of variance to its points'
+    spread; drawing n of them keeps the fraction r (the MLE variance of n points). While
+    t << n this is spread_1 + (t - 1) d h^2: the density diffuses linearly, by h^2 per
+    generation and coordinate, until it saturates at d (n - 1) h^2 after ~n generations.
+    """
+    r = (n - 1) / n
+    decay = r ** (np.asarray(t, dtype=float) - 1.0)
+    return decay * spread1 + d * (n - 1) * h * h * (1.0 - decay)
+
+
+def kde_accumulate_spread(t: np.ndarray | int, n: int, h: float, spread1: float, d: int = 1) -> np.ndarray:
+    """KDE, Accumulate: E[spread_t | spread_1] from the exact recursion (fixed bandwidth h).
+
+    With V_t the spread of all t n points so far, the n new points have mean squared
+    distance V_t + d h^2 to the pool's centroid and move it, which gives
+    E V_{t+1} = V_t + d h^2 / (t + 1) - (V_t + d h^2) / (n (t + 1)^2):
+    about spread_1 + d h^2 log t, a logarithmic instead of a linear drift.
+    """
+    t_arr = np.asarray(t, dtype=np.int64)
+    top = int(t_arr.max())
+    values = np.empty(top)
+    v = float(spread1)
+    for i in range(top):  # values[i] = E V_{i+1}
+        values[i] = v
+        s = i + 2  # the generation being formed
+        v = v + d * h * h / s - (v + d * h * h) / (n * s * s)
+    return values[t_arr - 1]
+
+
+__all__ += ["kde_replace_spread", "kde_accumulate_spread"]

@@ -127,8 +127,10 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")
     if isinstance(seeds, numbers.Integral):
-        k = check_int(name, seeds, minimum=1)
-        return list(range(k))
+        if seeds < 1:
+            raise ParameterError(f"parameter '{name}' must be a positive int (that many seeds) or a "
+                                 f"list of ints >= 0; got {seeds}")
+        return list(range(int(seeds)))
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")

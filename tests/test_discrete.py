@@ -16,7 +16,12 @@ from collapse_lib.discrete import (
     replace_fixation_times,
     summarise_fixation,
 )
-from collapse_lib.theory import wright_fisher_exact_fixation_time, wright_fisher_fixation_time
+from collapse_lib.theory import (
+    expected_observed_outcomes,
+    wright_fisher_diversity,
+    wright_fisher_exact_fixation_time,
+    wright_fisher_fixation_time,
+)
 from collapse_lib.workflows import WORKFLOWS, seed_rngs
 
 Z = 4.0  # Monte-Carlo tolerance in standard errors
@@ -45,6 +50,7 @@ def test_fit_is_the_empirical_frequencies_and_metrics_are_right():
     np.testing.assert_allclose(m["normalised_entropy"], [1.0, 0.0, 0.5])
     np.testing.assert_array_equal(m["n_surviving"], [4, 1, 2])
     np.testing.assert_allclose(m["tv_distance"], [0.0, 0.75, 0.5])
+    np.testing.assert_allclose(m["simpson_diversity"], [1.0, 0.0, 0.5 / 0.75])
 
 
 def test_samples_follow_the_fit():
@@ -102,7 +108,7 @@ def test_fast_path_equals_generic_loop(workflow):
     fast = simulate("discrete", workflow, n_generations=T, seeds=seeds, k=7, n=12)
     for i, seed in enumerate(seeds):
         chain = run_chain(DiscreteTask(7), workflow, n=12, n_generations=T, seed=seed)
-        for name in ("normalised_entropy", "n_surviving", "tv_distance"):
+        for name in ("normalised_entropy", "n_surviving", "tv_distance", "simpson_diversity"):
             np.testing.assert_allclose(metric(fast, name)[i], [r[name] for r in chain], rtol=1e-12)
 
 
@@ -111,11 +117,29 @@ def test_accumulate_subsample_fast_path_matches_generic_loop_in_distribution():
     fast = simulate("discrete", "accumulate-subsample", n_generations=T, seeds=seeds, k=k, n=n)
     slow = [run_chain(DiscreteTask(k), "accumulate-subsample", n=n, n_generations=T, seed=1000 + s)
             for s in seeds]
-    for name in ("normalised_entropy", "n_surviving"):
+    for name in ("normalised_entropy", "n_surviving", "simpson_diversity"):
         a = metric(fast, name)[:, -1]
         b = np.array([chain[-1][name] for chain in slow])
         se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         assert abs(a.mean() - b.mean()) < Z * se, (name, a.mean(), b.mean(), se)
+
+
+def test_replace_diversity_decays_as_theory():
+    n, T = 12, 30
+    frame = simulate("discrete", "replace", n_generations=T, seeds=3000, k=6, n=n)
+    div = metric(frame, "simpson_diversity")
+    for t in (1, 5, T):
+        v = div[:, t - 1]
+        se = v.std(ddof=1) / math.sqrt(len(v))
+        assert abs(v.mean() - wright_fisher_diversity(t, n)) < Z * se, (t, v.mean(), se)
+
+
+def test_accumulate_keeps_the_expected_number_of_real_outcomes():
+    n, k = 10, 10
+    alive = metric(simulate("discrete", "accumulate", n_generations=3, seeds=3000, k=k, n=n), "n_surviving")
+    v = alive[:, -1]
+    se = v.std(ddof=1) / math.sqrt(len(v))
+    assert abs(v.mean() - expected_observed_outcomes(n, k)) < Z * se
 
 
 # --- fixation time: simulation, exact chain, diffusion formula --------------------------------

@@ -213,3 +213,16 @@ def test_a_task_serves_one_chain():
         run_chain(task, "replace", n=5, n_generations=2, seed=1)
     with pytest.raises(ValueError, match="rows"):
         task.sample(np.zeros(2), 6, np.random.default_rng(0))
+
+
+def test_error_scales_exactly_with_sigma2():
+    """n >= d: w_t - w* = sigma * (a sum of P eps_k), the same draws for every sigma2.
+
+    (Accumulate-Subsample too, as long as every subsample holds >= d distinct rows, which
+    at n = 12, d = 3 it does.)
+    """
+    kw = dict(n_generations=6, seeds=4, d=3, n=12)
+    for workflow in WORKFLOWS:
+        one = metric(simulate("linear_regression", workflow, sigma2=1.0, **kw), "test_mse")
+        four = metric(simulate("linear_regression", workflow, sigma2=4.0, **kw), "test_mse")
+        np.testing.assert_allclose(four, 4.0 * one, rtol=1e-9)

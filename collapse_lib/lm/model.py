@@ -10,9 +10,10 @@ The CPU default builds everything here, offline:
 3. :func:`fine_tune` -- each generation copies that base (never the previous checkpoint) and
    trains it with AdamW, linear warm-up then a constant learning rate, and gradient
    clipping, for a number of epochs or a fixed number of steps;
-4. :func:`sample_examples` -- batched sampling with the KV cache at temperature 1 from the
-   beginning-of-sequence token alone (``top_k=0, top_p=1.0``: transformers 5 otherwise
-   applies ``top_k=50``), topped up until ``n`` well-formed examples are kept;
+4. :func:`sample_examples` -- batched ancestral sampling with the KV cache at temperature 1
+   from the beginning-of-sequence token alone, from the full softmax (``generate`` in
+   transformers 5 would quietly apply ``top_k=50`` unless told ``top_k=0, top_p=1.0``),
+   topped up until ``n`` well-formed examples are kept;
 5. :func:`mean_loss` -- cross-entropy in nats per token on real held-out examples.
 
 The hub path (:func:`load_pretrained`) loads any causal LM and its tokenizer by name or
@@ -58,6 +59,7 @@ __all__ = [
     "fine_tune",
     "mean_loss",
     "sample_examples",
+    "sample_tokens",
     "pretrain_base",
     "load_pretrained",
     "torch_seeded",
@@ -351,34 +353,56 @@ class SampleStats:
 
 
 @torch.inference_mode()
-def _generate(model, tokenizer, count: int, max_new_tokens: int, temperature: float,
-              device: torch.device) -> tuple[list[str | None], int]:
-    """``count`` documents sampled from BOS; ``None`` for one that is not a clean document
-    (no EOS within ``max_new_tokens``, or a special token inside it). Also the number of
-    tokens generated up to each document's end."""
-    bos, eos, pad = _special_ids(tokenizer)
-    start = torch.full((count, 1), bos, dtype=torch.long, device=device)
-    with _quiet_transformers():  # finished rows hold padding: their one-time warning is moot
-        out = model.generate(input_ids=start, attention_mask=torch.ones_like(start), do_sample=True,
-                             temperature=temperature, top_k=0, top_p=1.0,
-                             max_new_tokens=max_new_tokens, eos_token_id=eos, pad_token_id=pad,
-                             use_cache=True)
-    new = out[:, 1:].cpu().numpy()
-    special = set(tokenizer.all_special_ids) | {bos, pad}
-    texts: list[str | None] = []
+def sample_tokens(model, count: int, *, bos: int, eos: int, max_new_tokens: int,
+                  generator: torch.Generator, temperature: float = 1.0,
+                  device: torch.device | str = "cpu") -> tuple[list[list[int] | None], int]:
+    """``count`` documents drawn from the model, each from BOS alone, as token lists.
+
+    Ancestral sampling at ``temperature`` from the full softmax (no top-k, no top-p), one
+    batched forward pass per position with the KV cache. All rows start together, so they
+    need no padding; a row that writes EOS leaves the batch (its cache rows are dropped),
+    so the batch costs what its documents cost, not ``count`` times the longest one.
+    Returns the documents (``None`` where no EOS came within ``max_new_tokens``) without
+    BOS and EOS, and the number of tokens generated.
+    """
+    device = torch.device(device)
+    docs: list[list[int] | None] = [None] * count
+    rows = np.arange(count)
+    written = np.zeros((count, max_new_tokens), dtype=np.int64)
+    ids = torch.full((count, 1), bos, dtype=torch.long, device=device)
+    cache = None
     n_tokens = 0
-    for row in new:
-        hits = np.flatnonzero(row == eos)
-        n_tokens += int(hits[0]) + 1 if hits.size else len(row)
-        if not hits.size:
-            texts.append(None)
-            continue
-        body = row[:hits[0]].tolist()
-        if any(t in special for t in body):
-            texts.append(None)
-            continue
-        texts.append(tokenizer.decode(body, skip_special_tokens=False, clean_up_tokenization_spaces=False))
-    return texts, n_tokens
+    with _quiet_transformers():
+        for step in range(max_new_tokens):
+            res = model(input_ids=ids, past_key_values=cache, use_cache=True)
+            cache = res.past_key_values
+            logits = res.logits[:, -1].float()
+            if temperature != 1.0:
+                logits = logits / temperature
+            nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)
+            tok = nxt[:, 0].cpu().numpy()
+            n_tokens += len(rows)
+            written[rows, step] = tok
+            done = tok == eos
+            if done.any():
+                for r in rows[done]:
+                    docs[r] = written[r, :step].tolist()
+                keep = np.flatnonzero(~done)
+                if keep.size == 0:
+                    break
+                index = torch.as_tensor(keep, device=device)
+                cache.batch_select_indices(index)
+                rows, nxt = rows[keep], nxt[index]
+            ids = nxt
+    return docs, n_tokens
+
+
+def _decode_documents(tokenizer, docs: Sequence[list[int] | None]) -> list[str | None]:
+    """Text of each document; ``None`` for a missing one or one holding a special token."""
+    special = set(tokenizer.all_special_ids)
+    return [None if d is None or any(t in special for t in d)
+            else tokenizer.decode(d, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+            for d in docs]
 
 
 def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch_size: int = 250,
@@ -387,35 +411,40 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
                     progress: bool = False) -> SampleStats:
     """Sample documents at ``temperature`` from BOS alone until ``n`` well-formed ones are kept.
 
-    A document is kept if it ends with EOS within ``max_new_tokens`` and ``keep(text)``
-    holds (default: it parses as ``user: ...\\nassistant: ...``). Batches shrink to what the
-    acceptance rate so far says is still needed. Raises ``RuntimeError`` after
-    ``max_factor * n`` documents without ``n`` kept.
+    A document is kept if it ends with EOS within ``max_new_tokens``, holds no other
+    special token, and ``keep(text)`` holds (default: it parses as
+    ``user: ...\\nassistant: ...``, :func:`~collapse_lib.lm.data.parse_example`). Batches
+    shrink to what the acceptance rate so far says is still needed. Raises ``RuntimeError``
+    after ``max_factor * n`` documents without ``n`` kept. The draws come from a
+    ``torch.Generator`` seeded from ``rng``: same ``rng`` state, same samples.
     """
     from tqdm.auto import tqdm
 
     device = torch.device(device)
+    bos, eos, _ = _special_ids(tokenizer)
     keep = keep or (lambda text: parse_example(text) is not None)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(rng.integers(2**62)))
     kept: list[str] = []
     generated = well = tokens = 0
     started = time.perf_counter()
     bar = tqdm(total=n, desc="sample", disable=not progress, leave=False, mininterval=1.0)
-    with torch_seeded(rng, device):
-        while len(kept) < n:
-            if generated >= max_factor * n:
-                raise RuntimeError(f"only {len(kept)} of {n} samples were well-formed after {generated} "
-                                   f"draws (acceptance {well / generated:.1%}); the model does not "
-                                   "write the example format: train longer or raise max_factor")
-            rate = well / generated if generated else 1.0
-            need = n - len(kept)
-            count = min(batch_size, max(8, math.ceil(1.1 * need / max(rate, 0.05))))
-            texts, n_tok = _generate(model, tokenizer, count, max_new_tokens, temperature, device)
-            good = [t for t in texts if t is not None and keep(t)]
-            generated += count
-            well += len(good)
-            tokens += n_tok
-            kept.extend(good[:need])
-            bar.update(min(len(good), need))
+    while len(kept) < n:
+        if generated >= max_factor * n:
+            raise RuntimeError(f"only {len(kept)} of {n} samples were well-formed after {generated} "
+                               f"draws (acceptance {well / generated:.1%}); the model does not "
+                               "write the example format: train longer or raise max_factor")
+        rate = well / generated if generated else 1.0
+        need = n - len(kept)
+        count = min(batch_size, max(8, math.ceil(1.1 * need / max(rate, 0.05))))
+        docs, n_tok = sample_tokens(model, count, bos=bos, eos=eos, max_new_tokens=max_new_tokens,
+                                    generator=generator, temperature=temperature, device=device)
+        good = [t for t in _decode_documents(tokenizer, docs) if t is not None and keep(t)]
+        generated += count
+        well += len(good)
+        tokens += n_tok
+        kept.extend(good[:need])
+        bar.update(min(len(good), need))
     bar.close()
     return SampleStats(kept=kept, generated=generated, well_formed=well, tokens=tokens,
                        seconds=time.perf_counter() - started)

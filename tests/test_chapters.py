@@ -1,0 +1,75 @@
+"""Chapters run end to end through papermill; bad parameters fail at once; the book builds.
+
+The nbval checks of the key numbers run on the same smoke notebooks (`make test` passes
+_build/smoke/book to pytest with --nbval-lax).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+
+from collapse_lib.notebooks import chapter_sources, execute_chapter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _errors(nb_path: Path) -> list[str]:
+    nb = json.loads(nb_path.read_text())
+    return [o.get("ename", "") for c in nb["cells"] if c["cell_type"] == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_every_chapter_executes_with_smoke_parameters(smoke_notebooks):
+    assert set(smoke_notebooks) == {p.stem for p in chapter_sources(ROOT / "book")}
+    for name, path in smoke_notebooks.items():
+        assert path.exists() and _errors(path) == [], name
+        nb = json.loads(path.read_text())
+        tags = [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
+        assert "injected-parameters" in tags, f"{name}: smoke parameters were not injected"
+
+
+def test_bad_parameter_fails_at_once_with_a_clear_message(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute_chapter(ROOT / "book" / "workflows.py", tmp_path / "bad.ipynb", {"n": -3, "seeds": 2})
+    assert "parameter 'n' must be an integer >= 2; got -3" in str(err.value)
+    assert not (tmp_path / "bad.ipynb").exists(), "a failed run must not leave a notebook behind"
+    with pytest.raises(pm.PapermillExecutionError, match="parameter 'seeds' must be a positive int"):
+        execute_chapter(ROOT / "book" / "gaussian.py", tmp_path / "bad.ipynb", {"seeds": "many"})
+
+
+def test_executed_notebook_is_a_papermill_input(smoke_notebooks, tmp_path):
+    """`papermill book/X.ipynb out.ipynb -p ...` works on what the build produced."""
+    out = tmp_path / "rerun.ipynb"
+    subprocess.run([sys.executable, "-m", "papermill", str(smoke_notebooks["workflows"]), str(out),
+                    "-p", "seeds", "3", "-p", "n_generations", "4", "-k", "python3",
+                    "--cwd", str(ROOT / "book")], check=True, capture_output=True)
+    nb = json.loads(out.read_text())
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "seeds = 3" in "".join(injected[0]["source"])
+
+
+def test_book_builds_from_smoke_outputs_with_warnings_as_errors(smoke_notebooks, tmp_path):
+    site = tmp_path / "site"
+    (site / "book").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy(ROOT / name, site / name)
+    for page in (ROOT / "book").glob("*.md"):
+        shutil.copy(page, site / "book" / page.name)
+    for name, path in smoke_notebooks.items():
+        shutil.copy(path, site / "book" / f"{name}.ipynb")
+    (site / "collapse_lib").symlink_to(ROOT / "collapse_lib")  # for literalinclude
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run([str(jb), "build", str(site), "-W", "-n", "--keep-going"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    html = site / "_build" / "html" / "book"
+    for name in smoke_notebooks:
+        page = (html / f"{name}.html").read_text()
+        assert "<img" in page, f"{name}: no figure in the built page"
+        assert "glue" not in page.lower() or "Key not found" not in page

@@ -1,0 +1,349 @@
+"""The language-model setting (SPEC §4): format and filter, tokenizer, fine-tuning, sampling,
+the workflow bookkeeping, the hub-path loaders on local files, determinism.
+
+Every model here is tiny (a few thousand parameters) so the file runs in seconds; the
+chapter's real run is checked by nbval on the smoke notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import collapse_lib as cl  # noqa: E402
+from collapse_lib.lm import data as D  # noqa: E402
+from collapse_lib.lm import model as M  # noqa: E402
+from collapse_lib.lm import task as T  # noqa: E402
+from collapse_lib.validation import ParameterError  # noqa: E402
+from collapse_lib.workflows import TrainingPool  # noqa: E402
+
+WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]
+
+
+def _records(count: int, seed: int = 0) -> list[dict[str, str]]:
+    """A small learnable corpus: the prompt is a word, the response repeats it twice."""
+    rng = np.random.default_rng(seed)
+    return [{"prompt": w, "response": f"{w} {w}."} for w in rng.choice(WORDS, count)]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny GPT-2 with a tokenizer trained on the toy format, saved as a local 'hub' folder."""
+    folder = tmp_path_factory.mktemp("tiny_model")
+    texts = [D.format_example(r["prompt"], r["response"]) for r in _records(400, seed=1)]
+    tok = M.train_tokenizer(texts + ["The quick brown fox jumps over the lazy dog."], vocab_size=300)
+    bos, eos, pad = tok.bos_token_id, tok.eos_token_id, tok.pad_token_id
+    config = M.base_config(len(tok), d_model=32, n_layer=2, n_head=2, max_len=32,
+                           bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
+    from transformers import GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(config)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    data_file = folder / "toy.jsonl"
+    data_file.write_text("\n".join(json.dumps(r) for r in _records(600, seed=2)))
+    return {"folder": folder, "model": model, "tokenizer": tok, "data": data_file}
+
+
+# --- format and filter --------------------------------------------------------------------
+
+@pytest.mark.parametrize("prompt", ["rest, ye weary", "user: nested", "seek and ye shall find",
+                                    "every valley", "Ruth 1:16", " spaced ", "u", "e:r"])
+def test_format_parse_round_trip(prompt):
+    for response in ["Amen.", "line one\nline two", "  x"]:
+        text = D.format_example(prompt, response)
+        assert text.startswith("user: ")
+        assert D.parse_example(text) == (prompt, response)
+        assert D.is_well_formed(text)
+
+
+def test_prefix_is_removed_as_a_prefix_not_a_character_set():
+    text = D.format_example("rest, ye weary", "I will give you rest.")
+    # the authors' strip eats the leading letters of the prompt ...
+    assert text.split("\nassistant: ")[0].lstrip("user: ") == "t, ye weary"
+    # ... the library keeps them
+    assert D.parse_example(text)[0] == "rest, ye weary"
+    for word in ["user", "sure", "err", "seer", "uses"]:
+        assert D.parse_example(f"user: {word}\nassistant: ok") == (word, "ok")
+
+
+@pytest.mark.parametrize("bad", [
+    "", "assistant: hi", "user:hi\nassistant: ok", "User: hi\nassistant: ok", "user: hi",
+    "user: \nassistant: ok", "user: hi\nassistant: ", "user: hi\nassistant:    ",
+    "user: a\nassistant: b\nassistant: c", "user: a\nassistant: b\nuser: c",
+    " user: hi\nassistant: ok", "user: hi\nAssistant: ok",
+])
+def test_filter_rejects_malformed(bad):
+    assert D.parse_example(bad) is None
+    assert not D.is_well_formed(bad)
+
+
+def test_filter_keeps_order_and_format_refuses_unparseable_pairs():
+    good = [D.format_example(w, w.upper()) for w in WORDS]
+    mixed = [good[0], "junk", good[1], "user: x", good[2]]
+    assert D.filter_well_formed(mixed) == good[:3]
+    with pytest.raises(ValueError):
+        D.format_example("a\nassistant: b", "c")
+    with pytest.raises(ValueError):
+        D.format_example("", "c")
+
+
+def test_kjv_corpus_splits_are_disjoint_and_fixed():
+    verses = D.kjv_verses()
+    assert len(verses) == 31_103 and verses[0]["citation"] == "Genesis 1:1"
+    c = D.load_corpus("kjv", n_test=500, n_reserve=300)
+    assert (len(c.reserve), len(c.test), len(c.pool)) == (300, 500, 31_103 - 800)
+    assert not (set(c.reserve) & set(c.test)) and not (set(c.test) & set(c.pool))
+    assert not (set(c.reserve) & set(c.pool))
+    assert all(D.is_well_formed(x) for x in c.test)
+    assert D.load_corpus("kjv", n_test=500, n_reserve=300).test == c.test  # a fixed split
+    assert c.pool[0].startswith("user: ") and D.parse_example(c.pool[0])[0].count(":") == 1
+    assert len(D.fortunes()) > 10_000
+
+
+# --- tokenizer, training, evaluation --------------------------------------------------------
+
+def test_tokenizer_training_is_deterministic_and_round_trips(tiny):
+    texts = [D.format_example(r["prompt"], r["response"]) for r in _records(400, seed=1)]
+    texts.append("The quick brown fox jumps over the lazy dog.")
+    a = M.train_tokenizer(texts, vocab_size=300)
+    b = M.train_tokenizer(texts, vocab_size=300)
+    assert a.get_vocab() == b.get_vocab() and len(a) == 300
+    sample = "user: Ruth 1:16\nassistant: Whither thou goest, I will go; {unseen} ~ bytes é"
+    (ids,) = M.encode(a, [sample])
+    assert ids[0] == a.bos_token_id and ids[-1] == a.eos_token_id
+    assert a.decode(ids[1:-1]) == sample  # byte level: any text round-trips
+    toy = "user: rest\nassistant: rest rest."
+    assert len(M.encode(a, [toy])[0]) - 2 < len(toy.encode()) / 1.5  # merges learnt from the texts
+
+
+def _tiny_model(tok, seed=0):
+    from transformers import GPT2LMHeadModel
+
+    config = M.base_config(len(tok), d_model=32, n_layer=2, n_head=2, max_len=32,
+                           bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                           pad_token_id=tok.pad_token_id)
+    with M.torch_seeded(np.random.default_rng(seed)):
+        return GPT2LMHeadModel(config)
+
+
+def test_fine_tuning_lowers_the_loss_and_leaves_the_base_untouched(tiny):
+    tok = tiny["tokenizer"]
+    base = _tiny_model(tok)
+    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(64)])
+    before = M.mean_loss(base, seqs, pad_id=tok.pad_token_id)
+    snapshot = {k: v.clone() for k, v in base.state_dict().items()}
+    model, stats = M.fine_tune(base, seqs, rng=np.random.default_rng(0), pad_id=tok.pad_token_id,
+                               steps=40, batch_size=16, lr=1e-2, warmup=5)
+    after = M.mean_loss(model, seqs, pad_id=tok.pad_token_id)
+    assert after < 0.5 * before, (before, after)
+    # 64 examples in batches of 16: 40 steps are exactly 10 epochs
+    assert stats.steps == 40 and stats.tokens_seen == 10 * sum(len(s) - 1 for s in seqs)
+    assert all(torch.equal(v, snapshot[k]) for k, v in base.state_dict().items())
+    # an epoch is ceil(N / batch) steps and sees every target token once
+    _, one = M.fine_tune(base, seqs, rng=np.random.default_rng(0), pad_id=tok.pad_token_id,
+                         epochs=1.0, batch_size=10)
+    assert one.steps == 7 and one.tokens_seen == sum(len(s) - 1 for s in seqs)
+
+
+def test_mean_loss_is_the_token_average_cross_entropy(tiny):
+    tok = tiny["tokenizer"]
+    model = _tiny_model(tok, seed=3)
+    seqs = M.encode(tok, ["user: a\nassistant: b", "user: longer prompt\nassistant: and a reply."])
+    total = count = 0.0
+    with torch.no_grad():
+        for s in seqs:
+            ids = torch.tensor([s])
+            logp = torch.log_softmax(model(ids).logits[0, :-1], -1)
+            total -= logp[torch.arange(len(s) - 1), ids[0, 1:]].sum().item()
+            count += len(s) - 1
+    assert M.mean_loss(model, seqs, pad_id=tok.pad_token_id, batch_size=2) == pytest.approx(total / count, rel=1e-5)
+    # padding in a batch changes nothing
+    assert M.mean_loss(model, seqs, pad_id=tok.pad_token_id, batch_size=1) == pytest.approx(total / count, rel=1e-5)
+
+
+def test_length_batches_cover_every_example_once():
+    lengths = np.random.default_rng(0).integers(3, 50, size=103)
+    batches = M.length_batches(lengths, 8, np.random.default_rng(1))
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(103))
+    assert max(len(b) for b in batches) == 8
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+class _FixedLogits(torch.nn.Module):
+    """A stand-in causal LM: every step has the same next-token distribution."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, input_ids, past_key_values=None, use_cache=True):
+        from transformers import DynamicCache
+
+        cache = past_key_values if past_key_values is not None else DynamicCache()
+        b = input_ids.shape[0]
+        return types.SimpleNamespace(logits=self.logits.expand(b, 1, -1).clone(), past_key_values=cache)
+
+
+def test_sampler_draws_from_the_full_softmax_at_temperature_one():
+    vocab, eos = 300, 1
+    logits = torch.zeros(vocab)
+    logits[eos] = np.log(0.2 * (vocab - 1) / 0.8)  # P(eos) = 0.2 at each step
+    model = _FixedLogits(logits.view(1, 1, -1))
+    gen = torch.Generator().manual_seed(0)
+    docs, n_tok = M.sample_tokens(model, 4000, bos=0, eos=eos, max_new_tokens=60, generator=gen)
+    lengths = np.array([len(d) for d in docs if d is not None])
+    assert len(lengths) > 3990
+    assert lengths.mean() == pytest.approx(0.8 / 0.2, rel=0.06)  # geometric: E = (1-p)/p
+    seen = {t for d in docs if d for t in d}
+    assert len(seen) > 250  # no top-k truncation (transformers' generate default is top_k=50)
+    assert n_tok == sum(len(d) + 1 for d in docs if d is not None) + 60 * sum(d is None for d in docs)
+
+
+def test_sampling_is_deterministic_under_a_seed_and_tops_up(tiny):
+    tok = tiny["tokenizer"]
+    model = _tiny_model(tok, seed=1)
+    run = lambda seed: M.sample_examples(model, tok, 30, rng=np.random.default_rng(seed),  # noqa: E731
+                                          batch_size=16, max_new_tokens=20, keep=lambda t: True)
+    a, b, c = run(5), run(5), run(6)
+    assert a.kept == b.kept and a.kept != c.kept
+    assert len(a.kept) == 30 and a.generated >= 30
+    assert 0 < a.acceptance_rate <= 1 and a.well_formed <= a.generated
+    # an untrained model never writes the format: the top-up gives up with a clear error
+    with pytest.raises(RuntimeError, match="well-formed"):
+        M.sample_examples(model, tok, 10, rng=np.random.default_rng(0), batch_size=16,
+                          max_new_tokens=8, max_factor=3)
+
+
+def test_trained_model_writes_the_format(tiny):
+    tok = tiny["tokenizer"]
+    base = _tiny_model(tok)
+    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(300)])
+    model, _ = M.fine_tune(base, seqs, rng=np.random.default_rng(0), pad_id=tok.pad_token_id,
+                           steps=150, batch_size=32, lr=1e-2, warmup=5)
+    out = M.sample_examples(model, tok, 50, rng=np.random.default_rng(0), max_new_tokens=30)
+    assert out.acceptance_rate > 0.5
+    assert sum(D.parse_example(t)[0] in WORDS for t in out.kept) > 25
+
+
+# --- pre-training cache and the hub path ------------------------------------------------------
+
+def test_pretrain_base_is_cached_on_disk(tmp_path):
+    texts = [f"{w} and {v}" for w in WORDS for v in WORDS]
+    kwargs = dict(key={"corpus": "toy"}, vocab_size=280, d_model=16, n_layer=1, n_head=2, max_len=16,
+                  steps=3, batch_size=8, cache_dir=tmp_path)
+    m1, t1, meta1 = M.pretrain_base(texts, texts, **kwargs)
+    folders = list(tmp_path.glob("base-*"))
+    assert len(folders) == 1 and (folders[0] / "meta.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    mtime = (folders[0] / "model.safetensors").stat().st_mtime
+    m2, t2, meta2 = M.pretrain_base(texts, texts, **kwargs)
+    assert (folders[0] / "model.safetensors").stat().st_mtime == mtime  # loaded, not retrained
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert t1.get_vocab() == t2.get_vocab() and meta1["parameters"] == meta2["parameters"]
+    M.pretrain_base(texts, texts, **{**kwargs, "steps": 4})
+    assert len(list(tmp_path.glob("base-*"))) == 2  # another recipe, another base
+
+
+def test_hub_loader_reads_a_local_model_and_dataset_files(tiny, tmp_path):
+    model, tok, meta = M.load_pretrained(str(tiny["folder"]))
+    assert type(model).__name__ == "GPT2LMHeadModel" and meta["parameters"] > 0
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), tiny["model"].state_dict().values()))
+    assert tok("user: rest")["input_ids"] == tiny["tokenizer"]("user: rest")["input_ids"]
+    rows = _records(50) + [{"prompt": "", "response": "dropped: empty prompt"}]
+    (tmp_path / "d.json").write_text(json.dumps({"train": rows}))
+    for path in (tiny["data"], tmp_path / "d.json"):
+        corpus = D.load_corpus(str(path), n_test=10)
+        assert len(corpus.test) == 10 and all(D.is_well_formed(x) for x in corpus.pool + corpus.test)
+    corpus = D.load_corpus(str(tmp_path / "d.json"), n_test=10)
+    assert corpus.dropped == 1 and len(corpus.pool) == 40
+    with pytest.raises(ParameterError, match="no field"):
+        D.load_corpus(str(tiny["data"]), n_test=5, prompt_field="question")
+
+
+def test_hub_dataset_goes_through_datasets_load_dataset(monkeypatch):
+    """The hub branch, with a stand-in for `datasets` (no network here)."""
+    calls = []
+
+    def load_dataset(name, split):
+        calls.append((name, split))
+        return _records(120 if split == "train" else 30, seed=len(calls))
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
+    corpus = D.load_corpus("nvidia/HelpSteer2", n_test=20)
+    assert calls == [("nvidia/HelpSteer2", "train"), ("nvidia/HelpSteer2", "validation")]
+    assert len(corpus.pool) == 120 and len(corpus.test) == 20
+    assert corpus.pool[0].startswith("user: ") and "\nassistant: " in corpus.pool[0]
+    monkeypatch.setitem(sys.modules, "datasets", None)  # not installed
+    with pytest.raises(ModuleNotFoundError, match="optional 'datasets'"):
+        D.load_corpus("nvidia/HelpSteer2")
+
+
+# --- the setting through simulate -------------------------------------------------------------
+
+def _toy_params(tiny, **extra):
+    return dict(lm_model=str(tiny["folder"]), lm_dataset=str(tiny["data"]), n=40, n_test=50,
+                max_len=32, steps=0, epochs=4.0, batch_size=16, lr=1e-2, warmup=3, sample_batch=64,
+                n_show=3, **extra)
+
+
+@pytest.fixture(scope="module")
+def toy_runs(tiny):
+    return {wf: cl.simulate("lm", wf, n_generations=3, seeds=[0, 1], **_toy_params(tiny))
+            for wf in cl.WORKFLOWS}
+
+
+def test_lm_workflow_bookkeeping(toy_runs):
+    for wf, df in toy_runs.items():
+        assert list(df["generation"]) == [1, 2, 3, 1, 2, 3]
+        assert np.isfinite(df["test_loss"]).all()
+        if wf == "accumulate":
+            assert list(df["n_train"]) == [40, 80, 120] * 2
+            assert np.allclose(df["real_share"], [1, 1 / 2, 1 / 3] * 2)
+            growth = df["tokens_seen"].iloc[2] / df["tokens_seen"].iloc[0]
+            assert 2.0 < growth < 4.5  # same epochs on t times the data: the compute confound
+        else:
+            assert list(df["n_train"]) == [40] * 6
+        if wf == "replace":
+            assert list(df["real_share"]) == [1, 0, 0] * 2
+        if wf == "accumulate-subsample":
+            assert df["real_share"].iloc[0] == 1 and 0 < df["real_share"].iloc[1:3].min() < 1
+        acc = df["acceptance_rate"].to_numpy().reshape(2, 3)
+        assert np.isnan(acc[:, -1]).all() and ((acc[:, :-1] > 0) & (acc[:, :-1] <= 1)).all()
+        sizes = [len(s) for s in df["samples"]]
+        assert sizes == [40, 40, 3] * 2  # the synthetic data of t = 1, 2; display draws at T
+        assert all(D.is_well_formed(s) for row in df["samples"] for s in row)
+    # generation 1 fits the same real data under Replace and Accumulate (same seed)
+    assert np.array_equal(toy_runs["replace"]["test_loss"].to_numpy()[[0, 3]],
+                          toy_runs["accumulate"]["test_loss"].to_numpy()[[0, 3]])
+    # different seeds draw different real data
+    assert toy_runs["replace"]["test_loss"].iloc[0] != toy_runs["replace"]["test_loss"].iloc[3]
+
+
+def test_lm_runs_are_deterministic(tiny, toy_runs):
+    again = cl.simulate("lm", "accumulate-subsample", n_generations=3, seeds=[0, 1], **_toy_params(tiny))
+    first = toy_runs["accumulate-subsample"]
+    for col in ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss"):
+        assert np.array_equal(first[col].to_numpy(), again[col].to_numpy(), equal_nan=True), col
+    assert list(first["samples"]) == list(again["samples"])
+
+
+def test_lm_parameters_are_checked(tiny):
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, n_heads=3)
+    with pytest.raises(ParameterError, match="multiple of"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, d_model=30, n_head=4)
+    with pytest.raises(ParameterError, match="'device' must be one of"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, device="tpu")
+    with pytest.raises(ParameterError, match="exceeds"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, **{**_toy_params(tiny), "n": 10_000})

@@ -1,0 +1,67 @@
+"""Bad input fails at once, naming the parameter and what is allowed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import collapse_lib as cl
+from collapse_lib.validation import (ChoiceList, Float, Int, IntList, ParameterError, Seeds, check_int,
+                                     check_seeds, validate)
+
+GOOD = dict(n_generations=3, seeds=2, d=2, n=10)
+
+
+@pytest.mark.parametrize("change, pattern", [
+    (dict(setting="gausian"), r"parameter 'setting' must be one of 'gaussian'"),
+    (dict(workflow="acumulate"), r"parameter 'workflow' must be one of 'replace', 'accumulate-subsample', 'accumulate'"),
+    (dict(n=0), r"parameter 'n' must be an integer >= 1"),
+    (dict(n=-5), r"parameter 'n' must be an integer >= 1"),
+    (dict(n=1), r"parameter 'n' must be >= 2"),
+    (dict(n="100"), r"parameter 'n' must be an integer"),
+    (dict(n=10.5), r"parameter 'n' must be an integer"),
+    (dict(d=0), r"parameter 'd' must be an integer >= 1"),
+    (dict(n_generations=0), r"parameter 'n_generations' must be an integer >= 1"),
+    (dict(seeds=0), r"parameter 'seeds' must be a positive int"),
+    (dict(seeds=[1, "a"]), r"parameter 'seeds\[1\]' must be an integer"),
+    (dict(seeds=[1, 1]), r"must not repeat a seed"),
+    (dict(seeds=[-1]), r"parameter 'seeds\[0\]' must be an integer >= 0"),
+    (dict(seeds="10"), r"parameter 'seeds' must be a positive int"),
+    (dict(sigma2=0.0), r"parameter 'sigma2' must be > 0"),
+    (dict(sigma2="1"), r"parameter 'sigma2' must be a real number"),
+    (dict(dimension=3), r"unknown parameter\(s\) 'dimension' for setting 'gaussian'; allowed: d, n, sigma2"),
+    (dict(real_mix=1.5), r"parameter 'real_mix' must be <= 1.0"),
+    (dict(fresh_real="yes"), r"parameter 'fresh_real' must be True or False"),
+])
+def test_simulate_rejects(change, pattern):
+    kwargs = dict(setting="gaussian", workflow="replace", **GOOD)
+    kwargs.update(change)
+    setting, workflow = kwargs.pop("setting"), kwargs.pop("workflow")
+    with pytest.raises(ParameterError, match=pattern):
+        cl.simulate(setting, workflow, **kwargs)
+
+
+def test_parameter_error_is_a_value_error():
+    assert issubclass(ParameterError, ValueError)
+
+
+def test_accepted_forms():
+    assert check_seeds(3) == [0, 1, 2]
+    assert check_seeds(range(2, 4)) == [2, 3]
+    assert check_seeds(np.arange(2)) == [0, 1]
+    assert check_int("n", np.int64(5)) == 5
+    assert check_int("n", 5.0) == 5  # papermill may pass an integral float
+    with pytest.raises(ParameterError):
+        check_int("n", True)
+
+
+def test_chapter_validate():
+    p = validate(dict(a=1, b=[1, 2], c=0.5, s=3, w=["replace"]), a=Int(1), b=IntList(1), c=Float(0, 1),
+                 s=Seeds(), w=ChoiceList(*cl.WORKFLOWS))
+    assert p.s == [0, 1, 2] and p.b == [1, 2]
+    with pytest.raises(ParameterError, match=r"parameter 'w\[0\]' must be one of 'replace'"):
+        validate(dict(w=["Replace"]), w=ChoiceList(*cl.WORKFLOWS))
+    with pytest.raises(ParameterError, match="values without spec"):
+        validate(dict(a=1, typo=2), a=Int(1))
+    with pytest.raises(ParameterError, match=r"parameter 'b\[1\]' must be an integer >= 1"):
+        validate(dict(b=[1, 0]), b=IntList(1))
