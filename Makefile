@@ -28,6 +28,9 @@ $(STAMP): requirements.txt pyproject.toml
 book/%.ipynb: book/%.py $(LIBRARY) $(STAMP)
 	$(PY) -m collapse_lib.notebooks $< -o $@
 
+# The cross-setting chapter reads the language-model chapter's cached results.
+book/accumulate_subsample.ipynb: book/language_models.ipynb
+
 html: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"

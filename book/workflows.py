@@ -47,14 +47,14 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import plotting, theory
-from collapse_lib.validation import Float, Int, Seeds, validate
+from collapse_lib.validation import Float, FloatList, Int, Seeds, validate
 
 p = validate(
     dict(n_generations=n_generations, seeds=seeds, n=n, sigma2=sigma2,
          bars_generations=bars_generations, real_mixes=real_mixes),
     n_generations=Int(1), seeds=Seeds(), n=Int(2), sigma2=Float(0.0, strict_minimum=True),
     bars_generations=Int(1),
-    real_mixes=lambda k, v: [Float(0.0, 1.0)(f"{k}[{i}]", x) for i, x in enumerate(v)],
+    real_mixes=FloatList(0.0, 1.0),
 )
 plotting.book_style()
 

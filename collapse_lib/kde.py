@@ -16,9 +16,11 @@ Two implementations with one meaning, as for the Gaussian setting:
   generation scores only its ``n`` new points (O(T n m) per chain instead of O(T^2 n m)).
 
 The scores equal scikit-learn's ``KernelDensity(kernel="gaussian", bandwidth=h)
-.score_samples`` (tests check 1e-9 relative), including the bandwidth rules ``"scott"``
-and ``"silverman"``, which scikit-learn computes from the size and dimension of the
-current training set only: n^(-1/(d+4)) and (n (d+2)/4)^(-1/(d+4)), with no data scale.
+.score_samples`` wherever that is exact (tests check 1e-9 relative against it with every
+point in one leaf; its default KD-tree is inexact at low densities, scikit-learn issues
+#7492 and #27186), including the bandwidth rules ``"scott"`` and ``"silverman"``, which
+scikit-learn computes from the size and dimension of the current training set only:
+n^(-1/(d+4)) and (n (d+2)/4)^(-1/(d+4)), with no data scale.
 
 Besides ``test_nll`` each generation records ``spread`` (mean squared distance of the
 training points to their centroid), ``bandwidth`` (the h actually used) and ``ancestors``
@@ -37,7 +39,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from .paper import PaperValue
 from .simulate import Param, Setting
 from .validation import ParameterError, check_bool, check_choice, check_float, check_int
 from .workflows import check_workflow, run_chain, seed_rngs
@@ -51,6 +55,7 @@ __all__ = [
     "NOISE",
     "KDEFit",
     "KDETask",
+    "PAPER",
     "SETTING",
     "authors_blobs_test_set",
     "bandwidth_for",
@@ -58,9 +63,11 @@ __all__ = [
     "evaluation_generations",
     "kde_log_density",
     "log_kernel_sums",
+    "normal_sampler",
     "PreparedTest",
     "run_batched",
     "sample_dataset",
+    "simulate_sampler",
     "sklearn_chain",
     "training_sets",
 ]
@@ -73,12 +80,29 @@ BANDWIDTH_RULES: tuple[str, ...] = ("scott", "silverman")
 NOISE = 0.05
 #: Fixed blob centres (make_blobs' default box is (-10, 10)^2; these are 10 apart, std 1).
 BLOB_CENTRES = np.array([[-5.0, -5.0], [0.0, 5.0], [5.0, -5.0]])
+BLOB_CENTRES.flags.writeable = False
 BLOB_STD = 1.0
 #: Dimension of each data set.
 DIMENSION: dict[str, int] = {"blobs": 2, "circles": 2, "moons": 2, "swiss_roll": 3}
 METRICS = ("test_nll", "spread", "bandwidth", "ancestors")
 
 Sampler = Callable[[int, np.random.Generator], np.ndarray]
+
+#: The paper's KDE numbers (SPEC §3), at t = 100 unless ``conditions["t"]`` says otherwise.
+PAPER: tuple[PaperValue, ...] = (
+    PaperValue("replace", {"dataset": "circles", "h": 0.1, "n": 10, "t": 1}, "test_nll", 1, 4,
+               "first fit (every workflow)"),
+    PaperValue("replace", {"dataset": "circles", "h": 0.1, "n": 10}, "test_nll", 100, 100),
+    PaperValue("accumulate", {"dataset": "circles", "h": 0.1, "n": 10}, "test_nll", 1.3, 2),
+    PaperValue("replace", {"dataset": "moons", "h": 0.1, "n": 10, "t": 1}, "test_nll", 1, 4,
+               "first fit (every workflow)"),
+    PaperValue("replace", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 100, 100),
+    PaperValue("accumulate", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 1.3, 2),
+    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "t": 1}, "test_nll", 4.4, 4.4,
+               "first fit, test set from the same blobs"),
+    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "t": 1}, "authors_test_nll", 1574, 1574,
+               "first fit, the authors' test set (new random centres)"),
+)
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -111,6 +135,13 @@ def sample_dataset(dataset: str, k: int, rng: np.random.Generator) -> np.ndarray
     else:
         x = skd.make_swiss_roll(n_samples=k, noise=NOISE, random_state=state)[0]
     return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def normal_sampler(d: int = 1, sd: float = 1.0) -> Sampler:
+    """A sampler of N(0, sd^2 I_d) points, usable as ``dataset`` (the chapter's 1-D picture)."""
+    d = check_int("d", d, minimum=1)
+    sd = check_float("sd", sd, minimum=0.0, strict_minimum=True)
+    return lambda k, rng: sd * rng.standard_normal((k, d))
 
 
 def authors_blobs_test_set(n_test: int, rng: np.random.Generator) -> np.ndarray:
@@ -269,8 +300,9 @@ def _log_norm(k: int, h: float, d: int) -> float:
 def kde_log_density(train: np.ndarray, test: np.ndarray, h: float | str) -> np.ndarray:
     """log density of the Gaussian KDE of ``train`` (k, d) at each row of ``test`` (m, d).
 
-    The same numbers as ``KernelDensity(kernel="gaussian", bandwidth=h).fit(train)
-    .score_samples(test)``; ``h`` may be ``"scott"`` or ``"silverman"``.
+    The same numbers as ``KernelDensity(kernel="gaussian", bandwidth=h,
+    leaf_size=len(train)).fit(train).score_samples(test)`` (scikit-learn's exact sum; its
+    default tree can be off at low densities); ``h`` may be ``"scott"`` or ``"silverman"``.
     """
     train = np.asarray(train, dtype=np.float64)
     test = np.asarray(test, dtype=np.float64)
@@ -334,6 +366,7 @@ class KDETask:
                                  f"got dataset {dataset!r}")
         self.authors_test = check_bool("authors_test", authors_test)
         self.test: np.ndarray | None = None
+        self._prepared: PreparedTest | None = None
         self._chain_rng: np.random.Generator | None = None
         self._next_id = 0
 
@@ -365,7 +398,7 @@ class KDETask:
         return out
 
     def evaluate(self, model: KDEFit) -> dict[str, float]:
-        if self.test is None:
+        if self._prepared is None:
             raise RuntimeError("evaluate() before sample_real(): the chain has no test set yet")
         k, d = model.points.shape
         scores = self._prepared.log_sums(model.points[None], model.bandwidth)[0]
@@ -520,6 +553,23 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], *,
         parts.append(_run_chunk(workflow, T, list(seeds[c0:c0 + step]), draw, n, h, n_test,
                                 eval_mask, authors_test))
     return {m: np.concatenate([p[m] for p in parts], axis=0) for m in METRICS}
+
+
+def simulate_sampler(workflow: str, *, dataset: Sampler, n_generations: int, seeds: Sequence[int],
+                     n: int, h: float | str, n_test: int = 500, eval_points: int = 0) -> pd.DataFrame:
+    """:func:`~collapse_lib.simulate` for real data from a custom sampler (same tidy columns).
+
+    The setting ``"kde"`` takes only the paper's data sets by name; the chapter's 1-D
+    illustration draws its real data from :func:`normal_sampler` through this function.
+    """
+    seeds = list(seeds)
+    arrays = run_batched(workflow, n_generations, seeds, dataset=dataset, n=n, h=h, n_test=n_test,
+                         eval_points=eval_points)
+    s, t = len(seeds), n_generations
+    frame = {"setting": "kde", "workflow": workflow, "seed": np.repeat(np.asarray(seeds, dtype=np.int64), t),
+             "generation": np.tile(np.arange(1, t + 1, dtype=np.int64), s), "n": n, "h": h, "n_test": n_test}
+    frame.update({m: arrays[m].reshape(-1) for m in METRICS})
+    return pd.DataFrame(frame)
 
 
 # --- scikit-learn reference loop (tests and benchmark) -------------------------------------

@@ -81,7 +81,9 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
 
 
 def _parse_value(text: str) -> Any:
-    return yaml.safe_load(text)
+    """A command-line value as YAML (so lists and numbers work); an empty string stays ''."""
+    value = yaml.safe_load(text)
+    return "" if value is None and text.strip() in ("", "''", '""') else value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ __all__ = [
     "Int",
     "Float",
     "IntList",
+    "FloatList",
     "Choice",
     "ChoiceList",
     "Bool",
@@ -159,6 +160,18 @@ def Float(minimum: float | None = None, maximum: float | None = None,  # noqa: N
 def IntList(minimum: int | None = None):  # noqa: N802
     """Spec: a non-empty list of ints (an int alone is a one-element list)."""
     return lambda name, v: check_int_list(name, v, minimum=minimum)
+
+
+def FloatList(minimum: float | None = None, maximum: float | None = None,  # noqa: N802
+              strict_minimum: bool = False):
+    """Spec: a non-empty list of finite reals within bounds (a number alone is a list)."""
+    def check(name: str, v: Any) -> list[float]:
+        items = [v] if isinstance(v, numbers.Real) and not isinstance(v, bool) else v
+        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable) or not list(items):
+            raise ParameterError(f"parameter '{name}' must be a non-empty list of numbers; got {_describe(v)}")
+        return [check_float(f"{name}[{i}]", x, minimum=minimum, maximum=maximum,
+                            strict_minimum=strict_minimum) for i, x in enumerate(items)]
+    return check
 
 
 def Choice(*choices: Any):  # noqa: N802

@@ -160,6 +160,17 @@ def test_determinism_and_seed_independence(monkeypatch):
     np.testing.assert_array_equal(b["test_nll"], simulate("kde", "accumulate", seeds=[0, 3, 7], **args)["test_nll"])
 
 
+def test_simulate_sampler_matches_simulate():
+    args = dict(n_generations=5, n=12, h=0.4, n_test=50)
+    for wf in WORKFLOWS:
+        ours = kde.simulate_sampler(wf, dataset="circles", seeds=[2, 5], **args)
+        ref = simulate("kde", wf, seeds=[2, 5], dataset="circles", **args)
+        for col in ("seed", "generation", *kde.METRICS):
+            np.testing.assert_array_equal(ours[col].to_numpy(), ref[col].to_numpy())
+    one_d = kde.simulate_sampler("replace", dataset=kde.normal_sampler(1), seeds=range(3), **args)
+    assert len(one_d) == 15 and (one_d["bandwidth"] == 0.4).all()
+
+
 # --- fast path against the generic loop and against scikit-learn --------------------------
 
 @pytest.mark.parametrize("workflow", WORKFLOWS)

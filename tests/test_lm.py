@@ -27,6 +27,15 @@ from collapse_lib.workflows import TrainingPool  # noqa: E402
 WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: tiny models gain nothing from two, and lose much on a busy machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def _records(count: int, seed: int = 0) -> list[dict[str, str]]:
     """A small learnable corpus: the prompt is a word, the response repeats it twice."""
     rng = np.random.default_rng(seed)
@@ -44,8 +53,11 @@ def tiny(tmp_path_factory):
                            bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
     from transformers import GPT2LMHeadModel
 
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(config)
+    with M.torch_seeded(np.random.default_rng(0)):
+        model = GPT2LMHeadModel(config)
+    # a 'pre-trained' base that already writes the format, as a chat model would
+    M.train_steps(model, M.encode(tok, texts), rng=np.random.default_rng(0), steps=150, batch_size=32,
+                  lr=1e-2, warmup=5, pad_id=pad)
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
     data_file = folder / "toy.jsonl"
@@ -212,27 +224,26 @@ def test_sampler_draws_from_the_full_softmax_at_temperature_one():
 
 def test_sampling_is_deterministic_under_a_seed_and_tops_up(tiny):
     tok = tiny["tokenizer"]
-    model = _tiny_model(tok, seed=1)
-    run = lambda seed: M.sample_examples(model, tok, 30, rng=np.random.default_rng(seed),  # noqa: E731
-                                          batch_size=16, max_new_tokens=20, keep=lambda t: True)
+    logits = torch.zeros(len(tok))
+    logits[tok.eos_token_id] = 3.0  # short documents
+    model = _FixedLogits(logits.view(1, 1, -1))
+    keep = lambda text: len(text) % 3 == 0  # noqa: E731  (rejects about two thirds)
+    run = lambda seed: M.sample_examples(model, tok, 40, rng=np.random.default_rng(seed),  # noqa: E731
+                                          batch_size=16, max_new_tokens=20, keep=keep)
     a, b, c = run(5), run(5), run(6)
-    assert a.kept == b.kept and a.kept != c.kept
-    assert len(a.kept) == 30 and a.generated >= 30
-    assert 0 < a.acceptance_rate <= 1 and a.well_formed <= a.generated
-    # an untrained model never writes the format: the top-up gives up with a clear error
+    assert a.kept == b.kept and a.generated == b.generated and a.kept != c.kept
+    assert len(a.kept) == 40 and all(keep(t) for t in a.kept)
+    assert a.generated > 40 and a.acceptance_rate == a.well_formed / a.generated < 0.7
+    # nothing acceptable: the top-up gives up with a clear error instead of looping forever
     with pytest.raises(RuntimeError, match="well-formed"):
         M.sample_examples(model, tok, 10, rng=np.random.default_rng(0), batch_size=16,
                           max_new_tokens=8, max_factor=3)
 
 
 def test_trained_model_writes_the_format(tiny):
-    tok = tiny["tokenizer"]
-    base = _tiny_model(tok)
-    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(300)])
-    model, _ = M.fine_tune(base, seqs, rng=np.random.default_rng(0), pad_id=tok.pad_token_id,
-                           steps=150, batch_size=32, lr=1e-2, warmup=5)
+    tok, model = tiny["tokenizer"], tiny["model"]
     out = M.sample_examples(model, tok, 50, rng=np.random.default_rng(0), max_new_tokens=30)
-    assert out.acceptance_rate > 0.5
+    assert out.acceptance_rate > 0.5 and len(out.kept) == 50
     assert sum(D.parse_example(t)[0] in WORDS for t in out.kept) > 25
 
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,11 @@ __all__ = [
     "fortunes",
     "read_records",
     "load_corpus",
+    "kjv_books",
+    "is_kjv_citation",
+    "kjv_vocabulary",
+    "known_word_share",
+    "sample_diagnostics",
 ]
 
 USER_PREFIX = "user: "
@@ -161,6 +168,61 @@ def fortunes(files: Sequence[str] = FORTUNE_FILES) -> list[str]:
         raw = (folder / name).read_text(encoding="utf-8", errors="replace")
         out.extend(t.strip() for t in raw.replace("\r\n", "\n").split("\n%\n"))
     return [t.strip("%").strip() for t in out if t.strip("%").strip()]
+
+
+def kjv_books() -> list[str]:
+    """The 66 book names as the citations spell them (``"Genesis"``, ``"1 Samuel"`` ...)."""
+    return list(dict.fromkeys(v["book"] for v in kjv_verses()))
+
+
+_CITATION = re.compile(r"^(?P<book>.+) (?P<chapter>[1-9][0-9]*):(?P<verse>[1-9][0-9]*)$")
+
+
+def is_kjv_citation(prompt: str, books: Sequence[str] | None = None) -> bool:
+    """Whether ``prompt`` is a citation of the KJV's form: a real book, ``chapter:verse``.
+
+    Only the form is checked (``"Ruth 9:99"`` passes; Ruth has four chapters): a diagnostic
+    of how well synthetic prompts keep the corpus's structure.
+    """
+    match = _CITATION.match(prompt)
+    return bool(match) and match.group("book") in set(books if books is not None else kjv_books())
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def kjv_vocabulary() -> frozenset[str]:
+    """Every word (letters only, lower case) of the KJV's verses."""
+    return frozenset(w.lower() for v in kjv_verses() for w in _WORD.findall(v["text"]))
+
+
+def known_word_share(texts: Iterable[str], vocabulary: frozenset[str]) -> float:
+    """Share of the words of ``texts`` (letters only, lower case) found in ``vocabulary``.
+
+    With the KJV's vocabulary and the responses of synthetic examples, this measures how
+    much of the text is made of real words: it falls as the samples degenerate.
+    """
+    words = [w.lower() for t in texts for w in _WORD.findall(t)]
+    return sum(w in vocabulary for w in words) / len(words) if words else float("nan")
+
+
+def sample_diagnostics(texts: Sequence[str], books: Sequence[str] | None = None,
+                       vocabulary: frozenset[str] | None = None) -> dict[str, float]:
+    """How KJV-like a set of examples is: ``citation_share`` (prompts that are citations of
+    the KJV's form, :func:`is_kjv_citation`), ``known_word_share`` (words of the responses
+    that occur in the KJV, :func:`known_word_share`), ``distinct_responses`` (share of
+    responses that are unique) and ``mean_chars`` (mean response length)."""
+    books = books if books is not None else kjv_books()
+    vocabulary = vocabulary if vocabulary is not None else kjv_vocabulary()
+    pairs = [p for p in (parse_example(t) for t in texts) if p is not None]
+    if not pairs:
+        return {"citation_share": math.nan, "known_word_share": math.nan,
+                "distinct_responses": math.nan, "mean_chars": math.nan}
+    responses = [r for _, r in pairs]
+    return {"citation_share": sum(is_kjv_citation(q, books) for q, _ in pairs) / len(pairs),
+            "known_word_share": known_word_share(responses, vocabulary),
+            "distinct_responses": len(set(responses)) / len(responses),
+            "mean_chars": float(np.mean([len(r) for r in responses]))}
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -254,7 +254,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
     whole batches). ``micro_batch`` > 0 splits each batch (gradient accumulation); the loss
     is the mean over the batch's tokens either way.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     device = torch.device(device)
     lengths = [len(s) for s in seqs]
@@ -418,7 +418,7 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
     after ``max_factor * n`` documents without ``n`` kept. The draws come from a
     ``torch.Generator`` seeded from ``rng``: same ``rng`` state, same samples.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     device = torch.device(device)
     bos, eos, _ = _special_ids(tokenizer)

@@ -1,0 +1,283 @@
+"""The value of synthetic data (SPEC §7): cells, capping, random subsets, fits with an
+intercept, the tasks' metrics, determinism and validation."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from collapse_lib import value as V
+from collapse_lib.gaussian import GaussianFit
+from collapse_lib.validation import ParameterError
+
+
+def gaussian(d: int = 2):
+    return V.make_task("gaussian", d=d)
+
+
+class Recording:
+    """A task whose examples are integers (the pool's row ids) and whose fit records them."""
+
+    def __init__(self) -> None:
+        self.fits: list[np.ndarray] = []
+
+    def sample_real(self, n, rng):
+        return np.arange(n) + 1_000 * int(rng.integers(0, 1_000))
+
+    def fit(self, data, rng=None):
+        self.fits.append(np.array(data))
+        return np.array(data)
+
+    def sample(self, model, n, rng):
+        return -1 - np.arange(n)  # synthetic examples are negative
+
+    def evaluate(self, model):
+        return {"size": float(len(model)), "real": float((model >= 0).sum())}
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+def test_grid_cells_bookkeeping():
+    cells = V.grid_cells([1, 4, 4], [0, 8])
+    assert cells == [(1, 0), (1, 8), (4, 0), (4, 8)]
+    assert V.grid_cells(3, 5) == [(3, 5)]
+    with pytest.raises(ParameterError, match="no training data"):
+        V.grid_cells([0, 2], [0, 1])
+    with pytest.raises(ParameterError, match=r"num_synthetic\[1\]"):
+        V.grid_cells([1], [0, -1])
+    with pytest.raises(ParameterError, match="must not be empty"):
+        V.grid_cells([], [1])
+
+
+def test_fixed_compute_sizes():
+    cells = V.fixed_compute_cells(100, [0.0, 0.25, 0.333, 1.0])
+    assert cells == [(0, 100), (25, 75), (33, 67), (100, 0)]
+    assert all(r + s == 100 for r, s in cells)
+    assert V.fixed_compute_cells(10, [0.5, 0.5]) == [(5, 5)]
+    with pytest.raises(ParameterError, match="real_proportions"):
+        V.fixed_compute_cells(10, [1.5])
+    with pytest.raises(ParameterError, match="budget"):
+        V.fixed_compute_cells(0, [0.5])
+
+
+def test_rows_and_columns():
+    cells = V.grid_cells([2, 5], [0, 3, 7])
+    frame = V.run_value(Recording, cells, seeds=[0, 4, 9], n_available=6, setting="rec")
+    assert len(frame) == 3 * len(cells)
+    assert list(frame.columns[:12]) == ["setting", "design", "generator", "subset", "seed", "n_available",
+                                        "num_real_requested", "num_real", "capped", "num_synthetic",
+                                        "total", "real_proportion"]
+    np.testing.assert_array_equal(frame.total, frame.num_real + frame.num_synthetic)
+    np.testing.assert_allclose(frame.real_proportion, frame.num_real / frame.total)
+    # the learner trains on exactly num_real real and num_synthetic synthetic examples
+    np.testing.assert_array_equal(frame["size"], frame.total)
+    np.testing.assert_array_equal(frame["real"], frame.num_real)
+    assert set(frame.seed) == {0, 4, 9} and not frame.capped.any()
+
+
+def test_num_real_is_capped_and_flagged():
+    with pytest.warns(V.CappedWarning, match=r"\[50\].*capped at 20"):
+        frame = V.run_value(gaussian(), V.grid_cells([20, 50], [0, 10]), seeds=3, n_available=20)
+    big = frame[frame.num_real_requested == 50].reset_index(drop=True)
+    same = frame[frame.num_real_requested == 20].reset_index(drop=True)
+    assert big.capped.all() and (big.num_real == 20).all() and not same.capped.any()
+    pd.testing.assert_series_equal(big.kl, same.kl)
+    assert frame.attrs["capped"] == [50]
+
+
+def test_random_subset_differs_across_seeds_and_is_nested_within_a_seed():
+    tasks = []
+
+    def make():
+        tasks.append(Recording())
+        return tasks[-1]
+
+    V.run_value(make, V.grid_cells([3, 6], [0]), seeds=[0, 1, 2], n_available=40, pool_seed=7)
+    subsets = [[set(f.tolist()) for f in t.fits] for t in tasks]
+    pool = set(tasks[0].sample_real(40, np.random.default_rng([7, 0])).tolist())
+    for small, large in subsets:
+        assert small < large <= pool          # nested: the first 3 of one permutation
+    assert len({frozenset(s[1]) for s in subsets}) == 3   # different per seed
+    # the authors' choice: the first rows, the same for every seed of a shared data set
+    tasks.clear()
+    V.run_value(make, V.grid_cells([3], [0]), seeds=[0, 1], n_available=40, pool_seed=7, subset="first")
+    assert tasks[0].fits[0].tolist() == tasks[1].fits[0].tolist()
+
+
+def test_first_rows_of_a_shared_data_set_hide_the_data_noise():
+    args = dict(cells=V.grid_cells([16], [0]), seeds=6, n_available=64, pool_seed=3)
+    first = V.run_value(gaussian(), subset="first", **args)
+    rand = V.run_value(gaussian(), subset="random", **args)
+    assert first.kl.std() == 0.0          # every seed fit the same 16 points
+    assert rand.kl.std() > 0.0
+
+
+def test_generator_pool_vs_subset():
+    # pool: with many synthetic examples the learner approaches the generator's fit on all
+    # the real data; subset: the synthetic examples come from the learner's own real data
+    cells = [(8, 0), (8, 200_000), (200, 0)]
+    pool = V.run_value(gaussian(), cells, seeds=4, n_available=200, generator="pool")
+    by = pool.set_index(["seed", "num_real", "num_synthetic"]).kl
+    for s in range(4):
+        assert by[(s, 8, 200_000)] == pytest.approx(by[(s, 200, 0)], abs=0.02)
+        assert by[(s, 8, 200_000)] < by[(s, 8, 0)]
+    sub = V.run_value(gaussian(), cells, seeds=4, n_available=200, generator="subset")
+    by = sub.set_index(["seed", "num_real", "num_synthetic"]).kl
+    for s in range(4):  # the same information as the 8 real points: no better than them
+        assert by[(s, 8, 200_000)] > by[(s, 8, 0)] - 0.05
+    with pytest.raises(ParameterError, match="num_real >= 1"):
+        V.run_value(gaussian(), [(0, 5)], seeds=1, n_available=10, generator="subset")
+    only_synth = V.run_value(gaussian(), [(0, 50)], seeds=1, n_available=10, generator="pool")
+    assert only_synth.real_proportion.iloc[0] == 0.0
+
+
+def test_same_arguments_same_frame_and_seeds_independent():
+    cells = V.grid_cells([4, 16], [0, 32])
+    a = V.run_value(gaussian(), cells, seeds=[0, 1, 2], n_available=16)
+    b = V.run_value(gaussian(), cells, seeds=[0, 1, 2], n_available=16)
+    pd.testing.assert_frame_equal(a, b)
+    c = V.run_value(gaussian(), cells, seeds=[2], n_available=16)
+    pd.testing.assert_frame_equal(a[a.seed == 2].reset_index(drop=True), c)
+
+
+def test_validation_errors():
+    with pytest.raises(ParameterError, match="generator"):
+        V.run_value(gaussian(), [(1, 1)], seeds=1, n_available=5, generator="best")
+    with pytest.raises(ParameterError, match="subset"):
+        V.run_value(gaussian(), [(1, 1)], seeds=1, n_available=5, subset="last")
+    with pytest.raises(ParameterError, match="n_available"):
+        V.run_value(gaussian(), [(1, 1)], seeds=1, n_available=0)
+    with pytest.raises(ParameterError, match="at least one"):
+        V.run_value(gaussian(), [], seeds=1, n_available=5)
+    with pytest.raises(ParameterError, match="seeds"):
+        V.run_value(gaussian(), [(1, 1)], seeds=0, n_available=5)
+    with pytest.raises(ParameterError, match="setting"):
+        V.make_task("lm")
+    with pytest.raises(ParameterError, match="'h'"):
+        V.make_task("kde", dataset="moons", h=-1.0)
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+def test_gaussian_nll_is_the_expected_held_out_nll():
+    task = V.GaussianNLLTask(3, sigma2=2.0)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    fit = GaussianFit(np.array([0.3, -0.2, 0.5]), a @ a.T + np.eye(3))
+    out = task.evaluate(fit)
+    x = task.sample_real(400_000, rng)
+    mc = -stats.multivariate_normal(fit.mu, fit.cov).logpdf(x)
+    assert out["test_nll"] == pytest.approx(mc.mean(), abs=4 * mc.std() / math.sqrt(len(mc)))
+    exact = task.evaluate(GaussianFit(np.zeros(3), 2.0 * np.eye(3)))
+    assert exact["kl"] == pytest.approx(0.0, abs=1e-12)
+    assert exact["test_nll"] == pytest.approx(stats.multivariate_normal(np.zeros(3), 2 * np.eye(3)).entropy())
+    singular = task.evaluate(GaussianFit(np.zeros(3), np.diag([1.0, 1.0, 0.0])))
+    assert math.isinf(singular["test_nll"]) and math.isinf(singular["kl"])
+
+
+def test_regression_task_fit_sample_evaluate():
+    task = V.RegressionTask(4, sigma2=0.5)
+    rng = np.random.default_rng(1)
+    data = task.sample_real(100_000, rng)
+    assert data.shape == (100_000, 5)
+    fit = task.fit(data)
+    np.testing.assert_allclose(fit.w, task.w_star, atol=0.01)
+    assert fit.sigma2 == pytest.approx(0.5, rel=0.02)
+    assert task.evaluate(fit)["test_mse"] == pytest.approx(float(((fit.w - task.w_star) ** 2).sum()))
+    synth = task.sample(fit, 50_000, rng)
+    refit = task.fit(synth)
+    np.testing.assert_allclose(refit.w, fit.w, atol=0.02)
+    # fewer rows than coefficients: the minimum-norm fit interpolates, no noise left
+    small = task.fit(data[:2])
+    np.testing.assert_allclose(data[:2, :4] @ small.w, data[:2, 4], atol=1e-10)
+    assert small.sigma2 == pytest.approx(0.0, abs=1e-20)
+    with pytest.raises(RuntimeError, match="before sample_real"):
+        V.RegressionTask(2).evaluate(fit)
+
+
+def test_regression_self_augmentation_only_adds_noise():
+    # OLS on real rows plus rows labelled by the real fit: the real residuals are orthogonal
+    # to the design, so w_mix = w_hat + (noise of the synthetic labels); without noise, equal
+    task = V.RegressionTask(3, sigma2=1.0)
+    rng = np.random.default_rng(2)
+    real = task.sample_real(40, rng)
+    fit = task.fit(real)
+    x = rng.standard_normal((500, 3))
+    noiseless = np.column_stack([x, x @ fit.w])
+    np.testing.assert_allclose(task.fit(np.concatenate([real, noiseless])).w, fit.w, atol=1e-12)
+
+
+def test_kde_task_runs_through_the_experiment():
+    frame = V.run_value(V.make_task("kde", dataset="moons", h=0.2, n_test=50), V.grid_cells([10], [0, 20]),
+                        seeds=2, n_available=30, setting="kde")
+    assert np.isfinite(frame.test_nll).all() and len(frame) == 4
+    assert (frame[frame.num_synthetic == 0].ancestors == 10).all()
+
+
+# --- analysis ------------------------------------------------------------------------------
+
+def test_fit_linear_recovers_a_known_line_with_an_intercept():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 10, 500)
+    y = 5.0 - 0.7 * x + 0.01 * rng.standard_normal(500)
+    fit = V.fit_linear(x, y)
+    assert fit.intercept == pytest.approx(5.0, abs=0.01) and fit.slope == pytest.approx(-0.7, abs=0.002)
+    assert fit.r2 == pytest.approx(1.0, abs=1e-4) and fit.centred
+    # through the origin (the authors' fit): wrong slope, and an R^2 near 1 even for noise
+    origin = V.fit_linear(x, y, intercept=False)
+    assert abs(origin.slope + 0.7) > 0.3 and not origin.centred
+    noise = 10.0 + rng.standard_normal(500)
+    assert V.fit_linear(x, noise).r2 < 0.02
+    assert V.fit_linear(x, noise, intercept=False).r2 > 0.7
+    two = V.fit_linear(np.column_stack([x, x ** 2]), 1 + 2 * x - 3 * x ** 2)
+    np.testing.assert_allclose(two.coef, [2, -3], atol=1e-9)
+    with pytest.raises(ParameterError, match="rows"):
+        V.fit_linear([1, 2, 3], [1, 2])
+    with pytest.raises(ParameterError, match="finite rows"):
+        V.fit_linear([1, 2], [1, 2])
+
+
+def _frame(loss):
+    rows = []
+    for seed in range(5):
+        for r in (4, 16, 64):
+            for s in (0, 8, 32):
+                rows.append({"seed": seed, "num_real": r, "num_synthetic": s,
+                             "total": r + s, "real_proportion": r / (r + s),
+                             "loss": loss(r, s) + 0.001 * seed})
+    return pd.DataFrame(rows)
+
+
+def test_compare_predictors_finds_the_driver():
+    table = V.compare_predictors(_frame(lambda r, s: 3.0 - 0.5 * math.log2(r)), "loss").set_index("predictor")
+    assert table.loc["log2 num_real", "r2"] == pytest.approx(1.0)
+    assert table.loc["log2 num_real", "slope"] == pytest.approx(-0.5)
+    assert table.loc["log2 num_real", "intercept"] == pytest.approx(3.002)
+    assert table.loc["real proportion", "r2"] < 0.5
+    assert (table.cells == 9).all()
+
+
+def test_synthetic_benefit_is_paired_and_flags_help():
+    frame = _frame(lambda r, s: 1.0 / r + (-0.1 if (r == 4 and s == 8) else 0.05 * s / 32))
+    table = V.synthetic_benefit(frame, "loss").set_index("num_real")
+    assert table.loc[4, "best_num_synthetic"] == 8 and table.loc[4, "helps"]
+    assert table.loc[4, "change"] == pytest.approx(-0.1)
+    assert table.loc[64, "best_num_synthetic"] == 0 and not table.loc[64, "helps"]
+    with pytest.raises(ParameterError, match="num_synthetic = 0"):
+        V.synthetic_benefit(frame[frame.num_synthetic > 0], "loss")
+
+
+def test_paper_values_are_the_spec():
+    quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in V.PAPER}
+    assert quoted == {(256, 0): 1.39, (256, 1024): 1.26}
+
+
+def test_no_warning_without_capping():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        V.run_value(gaussian(), [(4, 4)], seeds=1, n_available=4)
