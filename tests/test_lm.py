@@ -20,9 +20,7 @@ pytest.importorskip("transformers")
 import collapse_lib as cl  # noqa: E402
 from collapse_lib.lm import data as D  # noqa: E402
 from collapse_lib.lm import model as M  # noqa: E402
-from collapse_lib.lm import task as T  # noqa: E402
 from collapse_lib.validation import ParameterError  # noqa: E402
-from collapse_lib.workflows import TrainingPool  # noqa: E402
 
 WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]
 
@@ -166,6 +164,19 @@ def test_fine_tuning_lowers_the_loss_and_leaves_the_base_untouched(tiny):
     assert one.steps == 7 and one.tokens_seen == sum(len(s) - 1 for s in seqs)
 
 
+def test_gradient_accumulation_matches_the_full_batch(tiny):
+    tok = tiny["tokenizer"]
+    base = _tiny_model(tok, seed=2)
+    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(48, seed=5)])
+    run = lambda micro: M.fine_tune(base, seqs, rng=np.random.default_rng(0),  # noqa: E731
+                                    pad_id=tok.pad_token_id, steps=6, batch_size=16, lr=1e-2,
+                                    micro_batch=micro)
+    (full, a), (split, b) = run(0), run(5)
+    assert a.tokens_seen == b.tokens_seen and a.train_loss == pytest.approx(b.train_loss, rel=1e-4)
+    for p_full, p_split in zip(full.parameters(), split.parameters()):
+        assert torch.allclose(p_full, p_split, atol=1e-4)
+
+
 def test_mean_loss_is_the_token_average_cross_entropy(tiny):
     tok = tiny["tokenizer"]
     model = _tiny_model(tok, seed=3)
@@ -180,6 +191,15 @@ def test_mean_loss_is_the_token_average_cross_entropy(tiny):
     assert M.mean_loss(model, seqs, pad_id=tok.pad_token_id, batch_size=2) == pytest.approx(total / count, rel=1e-5)
     # padding in a batch changes nothing
     assert M.mean_loss(model, seqs, pad_id=tok.pad_token_id, batch_size=1) == pytest.approx(total / count, rel=1e-5)
+
+
+def test_mixed_precision_scores_close_to_float32(tiny):
+    tok, model = tiny["tokenizer"], tiny["model"]
+    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(20)])
+    full = M.mean_loss(model, seqs, pad_id=tok.pad_token_id)
+    half = M.mean_loss(model, seqs, pad_id=tok.pad_token_id, amp="bfloat16")
+    assert half == pytest.approx(full, rel=0.05) and half != full
+    assert next(model.parameters()).dtype == torch.float32  # weights untouched
 
 
 def test_length_batches_cover_every_example_once():
@@ -347,6 +367,13 @@ def test_lm_runs_are_deterministic(tiny, toy_runs):
     for col in ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss"):
         assert np.array_equal(first[col].to_numpy(), again[col].to_numpy(), equal_nan=True), col
     assert list(first["samples"]) == list(again["samples"])
+
+
+def test_mixed_precision_runs_through_the_setting(tiny, toy_runs):
+    half = cl.simulate("lm", "replace", n_generations=2, seeds=[0], **_toy_params(tiny, dtype="bfloat16"))
+    full = toy_runs["replace"].iloc[:2]
+    assert np.isfinite(half["test_loss"]).all()
+    assert half["test_loss"].iloc[0] == pytest.approx(full["test_loss"].iloc[0], rel=0.1)
 
 
 def test_lm_parameters_are_checked(tiny):

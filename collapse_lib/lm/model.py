@@ -66,6 +66,7 @@ __all__ = [
     "torch_threads",
     "resolve_device",
     "resolve_dtype",
+    "autocast",
 ]
 
 #: Default cache of pre-trained bases: ``_cache/lm`` at the repository root (gitignored).
@@ -132,6 +133,15 @@ def resolve_device(device: str) -> torch.device:
 def resolve_dtype(dtype: str) -> torch.dtype:
     """``"float32"``, ``"bfloat16"`` or ``"float16"`` as a torch dtype."""
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+
+
+def autocast(device: torch.device | str, amp: str = "float32"):
+    """Mixed precision for the block: ``amp`` ``"bfloat16"``/``"float16"`` runs the forward
+    passes in that dtype while the weights (and AdamW's state) stay float32; ``"float32"``
+    changes nothing."""
+    if amp == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=resolve_dtype(amp))
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -219,9 +229,11 @@ def _collate(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) -
     return ids.to(device), mask.to(device)
 
 
-def _token_loss_sum(model, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, int]:
+def _token_loss_sum(model, ids: torch.Tensor, mask: torch.Tensor,
+                    amp: str = "float32") -> tuple[torch.Tensor, int]:
     """Sum of next-token cross-entropies (nats) over the real tokens after BOS, and their count."""
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+    with autocast(ids.device, amp):
+        logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
     targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
                            ignore_index=-100, reduction="sum")
@@ -243,7 +255,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
                 epochs: float = 1.0, steps: int = 0, batch_size: int = 32, micro_batch: int = 0,
                 lr: float = 1e-3, warmup: int = 10, weight_decay: float = 0.0, clip: float = 1.0,
                 schedule: str = "constant", pad_id: int = 0,
-                device: torch.device | str = "cpu", progress: bool = False,
+                device: torch.device | str = "cpu", amp: str = "float32", progress: bool = False,
                 desc: str = "train") -> FitStats:
     """Train ``model`` in place on the token sequences ``seqs``.
 
@@ -252,7 +264,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
     (``"cosine"``, pre-training); gradients are clipped to norm ``clip``. Runs ``steps``
     optimiser steps if ``steps > 0``, else ``epochs`` passes over the data (rounded up to
     whole batches). ``micro_batch`` > 0 splits each batch (gradient accumulation); the loss
-    is the mean over the batch's tokens either way.
+    is the mean over the batch's tokens either way. ``amp``: see :func:`autocast`.
     """
     from tqdm import tqdm
 
@@ -261,8 +273,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
     per_epoch = math.ceil(len(seqs) / batch_size)
     total = steps if steps > 0 else max(1, math.ceil(epochs * per_epoch))
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-8,
-                            foreach=False)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-8)
 
     def factor(step: int) -> float:
         if step < warmup:
@@ -278,7 +289,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
     tokens, tail_loss, tail_tokens = 0, 0.0, 0
     started = time.perf_counter()
     tail_from = total - max(1, total // 10)
-    for step in tqdm(range(total), desc=desc, disable=not progress, leave=False, mininterval=1.0):
+    for step in tqdm(range(total), desc=desc, disable=not progress, leave=False, mininterval=5.0):
         if not batches:
             batches = length_batches(lengths, batch_size, rng)
         batch = batches.pop()
@@ -289,7 +300,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
         step_loss = 0.0
         for chunk in chunks:
             ids, mask = _collate([seqs[i] for i in chunk], pad_id, device)
-            loss_sum, _ = _token_loss_sum(model, ids, mask)
+            loss_sum, _ = _token_loss_sum(model, ids, mask, amp)
             (loss_sum / n_tok).backward()
             step_loss += float(loss_sum.detach())
         if clip > 0:
@@ -320,7 +331,7 @@ def fine_tune(base, seqs: Sequence[Sequence[int]], *, rng: np.random.Generator, 
 
 @torch.inference_mode()
 def mean_loss(model, seqs: Sequence[Sequence[int]], *, batch_size: int = 64, pad_id: int = 0,
-              device: torch.device | str = "cpu") -> float:
+              device: torch.device | str = "cpu", amp: str = "float32") -> float:
     """Mean cross-entropy in nats per token over ``seqs`` (every token after BOS, EOS included)."""
     device = torch.device(device)
     model.eval()
@@ -328,7 +339,7 @@ def mean_loss(model, seqs: Sequence[Sequence[int]], *, batch_size: int = 64, pad
     total, count = 0.0, 0
     for start in range(0, len(order), batch_size):
         ids, mask = _collate([seqs[i] for i in order[start:start + batch_size]], pad_id, device)
-        loss_sum, n = _token_loss_sum(model, ids, mask)
+        loss_sum, n = _token_loss_sum(model, ids, mask, amp)
         total += float(loss_sum)
         count += n
     return total / count
@@ -355,7 +366,8 @@ class SampleStats:
 @torch.inference_mode()
 def sample_tokens(model, count: int, *, bos: int, eos: int, max_new_tokens: int,
                   generator: torch.Generator, temperature: float = 1.0,
-                  device: torch.device | str = "cpu") -> tuple[list[list[int] | None], int]:
+                  device: torch.device | str = "cpu",
+                  amp: str = "float32") -> tuple[list[list[int] | None], int]:
     """``count`` documents drawn from the model, each from BOS alone, as token lists.
 
     Ancestral sampling at ``temperature`` from the full softmax (no top-k, no top-p), one
@@ -372,7 +384,7 @@ def sample_tokens(model, count: int, *, bos: int, eos: int, max_new_tokens: int,
     ids = torch.full((count, 1), bos, dtype=torch.long, device=device)
     cache = None
     n_tokens = 0
-    with _quiet_transformers():
+    with _quiet_transformers(), autocast(device, amp):
         for step in range(max_new_tokens):
             res = model(input_ids=ids, past_key_values=cache, use_cache=True)
             cache = res.past_key_values
@@ -408,7 +420,7 @@ def _decode_documents(tokenizer, docs: Sequence[list[int] | None]) -> list[str |
 def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch_size: int = 250,
                     max_new_tokens: int = 127, temperature: float = 1.0, max_factor: float = 10.0,
                     keep: Callable[[str], bool] | None = None, device: torch.device | str = "cpu",
-                    progress: bool = False) -> SampleStats:
+                    amp: str = "float32", progress: bool = False) -> SampleStats:
     """Sample documents at ``temperature`` from BOS alone until ``n`` well-formed ones are kept.
 
     A document is kept if it ends with EOS within ``max_new_tokens``, holds no other
@@ -438,7 +450,8 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
         need = n - len(kept)
         count = min(batch_size, max(8, math.ceil(1.1 * need / max(rate, 0.05))))
         docs, n_tok = sample_tokens(model, count, bos=bos, eos=eos, max_new_tokens=max_new_tokens,
-                                    generator=generator, temperature=temperature, device=device)
+                                    generator=generator, temperature=temperature, device=device,
+                                    amp=amp)
         good = [t for t in _decode_documents(tokenizer, docs) if t is not None and keep(t)]
         generated += count
         well += len(good)
@@ -530,8 +543,9 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
 def load_pretrained(name_or_path: str, *, device: torch.device | str = "cpu",
                     dtype: str = "float32"):
     """A causal LM and its tokenizer by hub name or local folder (``AutoModelForCausalLM`` /
-    ``AutoTokenizer``), on ``device`` in ``dtype``. A hub name needs a network; a folder
-    written by ``save_pretrained`` does not. Returns ``(model, tokenizer, meta)``."""
+    ``AutoTokenizer``), on ``device``, weights in ``dtype`` (the setting keeps float32
+    weights and runs bfloat16 through :func:`autocast`). A hub name needs a network; a
+    folder written by ``save_pretrained`` does not. Returns ``(model, tokenizer, meta)``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     with _quiet_transformers():

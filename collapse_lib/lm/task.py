@@ -36,7 +36,7 @@ import numpy as np
 
 from ..paper import PaperValue
 from ..simulate import Param, Setting
-from ..validation import ParameterError, check_bool, check_choice, check_float, check_int, check_str
+from ..validation import ParameterError, check_choice, check_float, check_int, check_str
 from ..workflows import run_chain
 from . import data
 
@@ -75,8 +75,8 @@ class LMFit:
 # --- the base model (cached per process and on disk) -----------------------------------------
 
 _BASE_KEYS = ("lm_model", "lm_dataset", "n_reserve", "vocab_size", "d_model", "n_layer", "n_head",
-              "max_len", "pretrain_steps", "pretrain_batch", "pretrain_lr", "device", "dtype",
-              "threads", "cache_dir")
+              "max_len", "pretrain_steps", "pretrain_batch", "pretrain_lr", "device", "threads",
+              "cache_dir")
 
 
 @lru_cache(maxsize=2)
@@ -96,9 +96,9 @@ def _load_base_cached(items: tuple[tuple[str, Any], ...]) -> tuple[Any, Any, dic
             d_model=p["d_model"], n_layer=p["n_layer"], n_head=p["n_head"], max_len=p["max_len"],
             steps=p["pretrain_steps"], batch_size=p["pretrain_batch"], lr=p["pretrain_lr"],
             threads=p["threads"], cache_dir=p["cache_dir"] or None, progress=True)
-        model.to(device=device, dtype=M.resolve_dtype(p["dtype"]))
+        model.to(device=device)
         return model, tok, meta
-    return M.load_pretrained(p["lm_model"], device=device, dtype=p["dtype"])
+    return M.load_pretrained(p["lm_model"], device=device, dtype="float32")
 
 
 def load_base(params: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
@@ -128,6 +128,28 @@ def load_real(params: dict[str, Any]) -> data.Corpus:
                           full["lm_response_field"], full["lm_train_split"], full["lm_test_split"])
 
 
+_REAL_KEYS = ("n_test", "lm_prompt_field", "lm_response_field", "lm_train_split", "lm_test_split")
+
+
+@lru_cache(maxsize=2)
+def _prepared_real(items: tuple[tuple[str, Any], ...]):
+    """The real pool (texts) and test set (token ids) that fit in ``max_len``, the number
+    left out for length, and the text -> token ids cache they were encoded into."""
+    from . import model as M
+
+    p = dict(items)
+    _, tokenizer, _ = load_base(p)
+    corpus = load_real(p)
+    max_len = p["max_len"] if p["lm_model"] == CPU_BASE_NAME else p["max_len"] or 10**9
+    cache: dict[str, list[int]] = {}
+    texts = list(dict.fromkeys(corpus.pool + corpus.test))
+    for text, ids in zip(texts, M.encode(tokenizer, texts)):
+        cache[text] = ids
+    pool = [t for t in corpus.pool if len(cache[t]) <= max_len]
+    test = [cache[t] for t in corpus.test if len(cache[t]) <= max_len]
+    return pool, test, len(corpus.pool) + len(corpus.test) - len(pool) - len(test), cache
+
+
 # --- the task ---------------------------------------------------------------------------------
 
 class LMTask:
@@ -148,17 +170,13 @@ class LMTask:
         self.device = M.resolve_device(params["device"])
         self.base, self.tokenizer, self.base_meta = load_base(params)
         _, _, self.pad_id = M._special_ids(self.tokenizer)
-        corpus = load_real(params)
         self.max_len = params["max_len"] if params["lm_model"] == CPU_BASE_NAME else params["max_len"] or 10**9
-        self._cache: dict[str, list[int]] = {}
-        pool_ids = self._encode(corpus.pool)
-        self.pool = [t for t, ids in zip(corpus.pool, pool_ids) if len(ids) <= self.max_len]
-        test = [ids for ids in self._encode(corpus.test) if len(ids) <= self.max_len]
+        # the tokenized real data are shared by every task of the process (same base, same corpus)
+        self.pool, self.test, self.dropped_long, self._cache = _prepared_real(
+            tuple((k, params[k]) for k in _BASE_KEYS + _REAL_KEYS))
         if len(self.pool) < params["n"]:
             raise ParameterError(f"parameter 'n'={params['n']} exceeds the {len(self.pool)} real "
                                  "examples available for fine-tuning")
-        self.test = test
-        self.dropped_long = len(corpus.pool) + len(corpus.test) - len(self.pool) - len(test)
         self.t = 0
         self.log: list[dict[str, Any]] = []
 
@@ -166,7 +184,7 @@ class LMTask:
         """Test loss of the base model before any fine-tuning (nats per token)."""
         with self.M.torch_threads(self.p["threads"]):
             return self.M.mean_loss(self.base, self.test, batch_size=self.p["eval_batch"],
-                                    pad_id=self.pad_id, device=self.device)
+                                    pad_id=self.pad_id, device=self.device, amp=self.p["dtype"])
 
     def _encode(self, texts: list[str]) -> list[list[int]]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -185,7 +203,7 @@ class LMTask:
         model, stats = self.M.fine_tune(
             self.base, seqs, rng=rng, pad_id=self.pad_id, device=self.device, epochs=p["epochs"],
             steps=p["steps"], batch_size=p["batch_size"], micro_batch=p["micro_batch"], lr=p["lr"],
-            warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"],
+            warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"], amp=p["dtype"],
             progress=self.progress, desc=f"fine-tune t={self.t}")
         return LMFit(model=model, tokens_seen=stats.tokens_seen,
                      real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
@@ -198,7 +216,8 @@ class LMTask:
             return self.M.sample_examples(fit.model, self.tokenizer, n, rng=rng,
                                           batch_size=p["sample_batch"], max_new_tokens=max_new,
                                           temperature=p["temperature"], max_factor=p["max_sample_factor"],
-                                          keep=self._keep, device=self.device, progress=self.progress)
+                                          keep=self._keep, device=self.device, amp=self.p["dtype"],
+                                          progress=self.progress)
 
     def _keep(self, text: str) -> bool:
         """Well-formed, and (re-tokenized, which may split differently than sampled) no
@@ -215,7 +234,7 @@ class LMTask:
         started = time.perf_counter()
         with self.M.torch_threads(self.p["threads"]):
             loss = self.M.mean_loss(fit.model, self.test, batch_size=self.p["eval_batch"],
-                                    pad_id=self.pad_id, device=self.device)
+                                    pad_id=self.pad_id, device=self.device, amp=self.p["dtype"])
         row = {"test_loss": loss, "tokens_seen": fit.tokens_seen, "real_share": fit.real_share,
                "acceptance_rate": math.nan, "train_loss": fit.train_loss, "n_train": fit.n_train,
                "samples": (), "fit_seconds": fit.seconds, "sample_seconds": math.nan,
@@ -296,8 +315,6 @@ def _check(values: dict[str, Any]) -> None:
     if values["steps"] == 0 and values["epochs"] <= 0:
         raise ParameterError("set parameter 'epochs' > 0 (train for that many passes) or "
                              "'steps' > 0 (a fixed number of optimiser steps)")
-    if values["lm_model"] == CPU_BASE_NAME and values["lm_dataset"] != "kjv" and values["n_reserve"] > 0:
-        raise ParameterError("parameter 'n_reserve' applies to lm_dataset='kjv' only; set it to 0")
     if values["lm_model"] == CPU_BASE_NAME and values["max_len"] < 8:
         raise ParameterError(f"parameter 'max_len' must be >= 8 for the local model; got {values['max_len']}")
     if values["lm_model"] != CPU_BASE_NAME and values["max_len"] == 0 and values["max_new_tokens"] == 0:
@@ -329,7 +346,7 @@ SETTING = Setting(
         "lm_train_split": Param(_str, "train", "hub dataset split for the fine-tuning pool"),
         "lm_test_split": Param(_str, "validation", "hub dataset split for the held-out test set"),
         "n_reserve": Param(_int(0), 2000, "KJV verses reserved (with the fortunes) for the tokenizer, "
-                           "disjoint from the pool and the test set, int >= 0"),
+                           "disjoint from the pool and the test set, int >= 0 (lm_dataset 'kjv' only)"),
         # model
         "lm_model": Param(_str, DEFAULT_MODEL, "'local-gpt2' (offline default: pre-trained here and "
                           "cached), a local model folder, or a hub name such as 'google/gemma-2-2b'"),
@@ -363,7 +380,8 @@ SETTING = Setting(
         "device": Param(lambda k, v: check_choice(k, v, ("cpu", "cuda", "mps", "auto")), "cpu",
                         "'cpu', 'cuda', 'mps' or 'auto'"),
         "dtype": Param(lambda k, v: check_choice(k, v, ("float32", "bfloat16", "float16")), "float32",
-                       "'float32', 'bfloat16' or 'float16'"),
+                       "compute dtype: 'float32', or 'bfloat16'/'float16' "
+                       "for mixed precision (weights and optimiser state stay float32)"),
         "threads": Param(_int(0), 1, "torch intra-op threads (0 = torch's default); the count "
                          "changes the last bits of the numbers, so keep it fixed"),
         "cache_dir": Param(_str, "", "folder of cached pre-trained bases ('' = _cache/lm at the "
