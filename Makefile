@@ -52,6 +52,7 @@ test: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_gaussian.py
+	$(PY) benchmarks/bench_kde.py
 
 clean:
 	rm -rf _build book/*.ipynb
