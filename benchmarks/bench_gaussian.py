@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--generations", type=int, default=100)
     parser.add_argument("--naive-seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes for the full grid with run_grid (also timed with 1)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", SingularCovarianceWarning)
     T = args.generations
@@ -47,7 +49,13 @@ def main() -> None:
                 cl.simulate("gaussian", wf, n_generations=T, seeds=args.seeds, d=d, n=n)
                 cell_times[f"{wf} d={d} n={n}"] = time.perf_counter() - t0
     full = time.perf_counter() - started
-    print(f"full grid: {len(DS)} d x {len(NS)} n x 3 workflows x {args.seeds} seeds x {T} generations: {full:.1f} s")
+    print(f"full grid: {len(DS)} d x {len(NS)} n x 3 workflows x {args.seeds} seeds x {T} generations: "
+          f"{full:.1f} s in one process")
+    t0 = time.perf_counter()
+    cl.run_grid("gaussian", grid={"d": DS, "n": NS}, n_generations=T, seeds=args.seeds, progress=False,
+                workers=args.workers)
+    full_parallel = time.perf_counter() - t0
+    print(f"full grid with run_grid(workers={args.workers}): {full_parallel:.1f} s")
 
     fast_sub = naive_sub = 0.0
     for d in SUB_DS:
@@ -67,6 +75,8 @@ def main() -> None:
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
         "full_grid_seconds": full,
+        "full_grid_seconds_parallel": full_parallel,
+        "workers": args.workers,
         "seeds": args.seeds,
         "generations": T,
         "slowest_cells": dict(sorted(cell_times.items(), key=lambda kv: -kv[1])[:5]),

@@ -39,6 +39,7 @@ ns = [10, 32, 100, 316, 1000]  # samples per generation n (list of ints ≥ 2)
 sigma2 = 1.0  # true variance per coordinate (float > 0)
 density_n = 10  # n of the one-dimensional chains whose fitted densities are drawn (int ≥ 2)
 density_seed = 0  # seed of those chains (int ≥ 0)
+workers = 2  # processes that run grid cells in parallel (int ≥ 1); results do not depend on it
 cache_dir = "../_cache/gaussian"  # folder to reuse results from (empty string: recompute every time)
 
 # %%
@@ -57,9 +58,10 @@ from collapse_lib.validation import Float, Int, IntList, Seeds, Str, validate
 
 p = validate(
     dict(n_generations=n_generations, seeds=seeds, ds=ds, ns=ns, sigma2=sigma2,
-         density_n=density_n, density_seed=density_seed, cache_dir=cache_dir),
+         density_n=density_n, density_seed=density_seed, workers=workers, cache_dir=cache_dir),
     n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(2),
-    sigma2=Float(0.0, strict_minimum=True), density_n=Int(2), density_seed=Int(0), cache_dir=Str(),
+    sigma2=Float(0.0, strict_minimum=True), density_n=Int(2), density_seed=Int(0), workers=Int(1),
+    cache_dir=Str(),
 )
 plotting.book_style()
 T = p.n_generations
@@ -95,7 +97,8 @@ T = p.n_generations
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SingularCovarianceWarning)
     results = cl.run_grid("gaussian", grid={"d": p.ds, "n": p.ns}, fixed={"sigma2": p.sigma2},
-                          n_generations=T, seeds=p.seeds, cache_dir=p.cache_dir or None)
+                          n_generations=T, seeds=p.seeds, cache_dir=p.cache_dir or None,
+                          workers=p.workers)
 results["mean_sq_error_over_first"] = results.mean_sq_error / (results.d * results.sigma2 / results.n)
 singular_cells = sorted({(int(d), int(n)) for d, n in results.loc[results.singular, ["d", "n"]].values})
 glue("g_T", T, display=False)

@@ -161,17 +161,25 @@ def atomic_write_pickle(frame: pd.DataFrame, path: Path) -> None:
             os.remove(tmp)
 
 
+def _simulate_job(args: tuple[str, str, int, list[int], dict[str, Any]]) -> pd.DataFrame:
+    setting, workflow, n_generations, seeds, kwargs = args
+    return simulate(setting, workflow, n_generations=n_generations, seeds=seeds, **kwargs)
+
+
 def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mapping[str, Iterable[Any]],
              n_generations: int, seeds: int | Iterable[int], fixed: Mapping[str, Any] | None = None,
              cache_dir: str | os.PathLike[str] | None = None, progress: bool = True,
-             skip: Callable[[dict[str, Any]], bool] | None = None) -> pd.DataFrame:
+             skip: Callable[[dict[str, Any]], bool] | None = None, workers: int = 1) -> pd.DataFrame:
     """Run :func:`simulate` over the product of ``grid`` values for each workflow.
 
     ``fixed`` holds parameters shared by every cell; ``skip(cell)`` may drop cells. With
     ``cache_dir`` each cell's frame is stored atomically under a hash of its arguments and
     reused on the next call (delete the folder to recompute). A progress bar counts cells.
+    ``workers > 1`` runs cells in that many processes; every cell's numbers are the same
+    as with one worker (each seed owns its random streams), and the frame keeps the order.
     """
     workflows = [check_workflow(w) for w in workflows]
+    workers = check_int("workers", workers, minimum=1)
     if isinstance(grid, Mapping) is False:
         raise ParameterError("parameter 'grid' must be a mapping name -> list of values")
     names = list(grid)
@@ -181,11 +189,10 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
     cells = [dict(zip(names, combo)) for combo in itertools.product(*value_lists)]
     if skip is not None:
         cells = [c for c in cells if not skip(c)]
-    jobs = [(w, c) for c in cells for w in workflows]
-    frames = []
-    bar = tqdm(jobs, desc=f"{setting}", unit="run", disable=not progress, mininterval=1.0)
     started = time.perf_counter()
-    for workflow, cell in bar:
+    frames: list[pd.DataFrame | None] = []
+    todo: list[tuple[int, tuple[str, str, int, list[int], dict[str, Any]], Path | None]] = []
+    for workflow, cell in ((w, c) for c in cells for w in workflows):
         kwargs = {**(fixed or {}), **cell}
         path = None
         if cache_dir is not None:
@@ -195,10 +202,28 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
             if path.exists():
                 frames.append(pd.read_pickle(path))
                 continue
-        frame = simulate(setting, workflow, n_generations=n_generations, seeds=seed_list, **kwargs)
+        frames.append(None)
+        todo.append((len(frames) - 1, (setting, workflow, n_generations, seed_list, kwargs), path))
+    bar = tqdm(total=len(frames), initial=len(frames) - len(todo), desc=setting, unit="run",
+               disable=not progress, mininterval=1.0)
+
+    def store(slot: int, path: Path | None, frame: pd.DataFrame) -> None:
         if path is not None:
             atomic_write_pickle(frame, path)
-        frames.append(frame)
+        frames[slot] = frame
+        bar.update()
+
+    if workers == 1 or len(todo) <= 1:
+        for slot, job, path in todo:
+            store(slot, path, _simulate_job(job))
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_simulate_job, job): (slot, path) for slot, job, path in todo}
+            for future in as_completed(futures):
+                store(*futures[future], future.result())
     bar.close()
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = time.perf_counter() - started
