@@ -202,11 +202,11 @@ glue("lm_n_seeds", len(p.seeds), display=False)
 glue("lm_n", p.n, display=False)
 glue("lm_recipe", f"{p.steps} optimiser steps" if p.steps else
      f"{p.epochs:g} epoch(s) in batches of {p.batch_size}, learning rate {p.lr:g}", display=False)
-results = lmtask.run_workflows(settings, n_generations=T, seeds=p.seeds, cache_dir=p.cache_dir or None,
-                               progress=True)
+results = cl.run_grid("lm", grid={}, fixed=settings, n_generations=T, seeds=p.seeds,
+                      cache_dir=p.cache_dir or None, cell_progress=True)
 compute_seconds = float(results[["fit_seconds", "sample_seconds", "eval_seconds"]].sum().sum())
 glue("lm_compute_seconds", compute_seconds, display=False)
-cached = results.attrs["cached"]
+cached = [c["workflow"] for c in results.attrs["cached"]]
 print(f"{len(results)} rows in {results.attrs['seconds']:.0f} s"
       + (f" (read from the cache: {', '.join(cached)})" if cached else ""))
 

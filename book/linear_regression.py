@@ -47,13 +47,13 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import plotting, theory
-from collapse_lib.linear_regression import PAPER, check_sigma2s, regime
-from collapse_lib.validation import Int, IntList, Seeds, Str, validate
+from collapse_lib.linear_regression import PAPER, regime
+from collapse_lib.validation import FloatList, Int, IntList, Seeds, Str, validate
 
 p = validate(
     dict(n_generations=n_generations, seeds=seeds, ds=ds, ns=ns, sigma2s=sigma2s, n_test=n_test,
          cache_dir=cache_dir),
-    n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1), sigma2s=check_sigma2s,
+    n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1), sigma2s=FloatList(0.0),
     n_test=Int(1), cache_dir=Str(),
 )
 plotting.book_style()

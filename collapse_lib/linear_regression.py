@@ -34,11 +34,11 @@ from threadpoolctl import threadpool_limits
 
 from .paper import PaperValue
 from .simulate import Param, Setting
-from .validation import ParameterError, check_float, check_int
+from .validation import check_float, check_int
 from .workflows import run_chain, seed_rngs
 
 __all__ = ["LinearRegressionTask", "LinearProblem", "draw_problem", "ols", "design_pinv",
-           "check_sigma2s", "run_batched", "SETTING",
+           "run_batched", "SETTING",
            "METRICS", "PAPER", "regime"]
 
 METRICS = ("test_mse", "param_error")
@@ -239,14 +239,6 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
             if t < T - 1:
                 pool[:, size:size + n] = predict(w) + noise()
     return out
-
-
-def check_sigma2s(name: str, value: Any) -> list[float]:
-    """Chapter spec: a non-empty list of noise variances >= 0 (a lone number is a list of one)."""
-    items = [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-    if not isinstance(items, (list, tuple)) or not items:
-        raise ParameterError(f"parameter '{name}' must be a non-empty list of floats >= 0; got {value!r}")
-    return [check_float(f"{name}[{i}]", v, minimum=0.0) for i, v in enumerate(items)]
 
 
 def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],

@@ -161,15 +161,16 @@ def atomic_write_pickle(frame: pd.DataFrame, path: Path) -> None:
             os.remove(tmp)
 
 
-def _simulate_job(args: tuple[str, str, int, list[int], dict[str, Any]]) -> pd.DataFrame:
-    setting, workflow, n_generations, seeds, kwargs = args
-    return simulate(setting, workflow, n_generations=n_generations, seeds=seeds, **kwargs)
+def _simulate_job(args: tuple[str, str, int, list[int], dict[str, Any], bool]) -> pd.DataFrame:
+    setting, workflow, n_generations, seeds, kwargs, progress = args
+    return simulate(setting, workflow, n_generations=n_generations, seeds=seeds, progress=progress, **kwargs)
 
 
 def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mapping[str, Iterable[Any]],
              n_generations: int, seeds: int | Iterable[int], fixed: Mapping[str, Any] | None = None,
              cache_dir: str | os.PathLike[str] | None = None, progress: bool = True,
-             skip: Callable[[dict[str, Any]], bool] | None = None, workers: int = 1) -> pd.DataFrame:
+             skip: Callable[[dict[str, Any]], bool] | None = None, workers: int = 1,
+             cell_progress: bool = False) -> pd.DataFrame:
     """Run :func:`simulate` over the product of ``grid`` values for each workflow.
 
     ``fixed`` holds parameters shared by every cell; ``skip(cell)`` may drop cells. With
@@ -177,6 +178,10 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
     reused on the next call (delete the folder to recompute). A progress bar counts cells.
     ``workers > 1`` runs cells in that many processes; every cell's numbers are the same
     as with one worker (each seed owns its random streams), and the frame keeps the order.
+    ``cell_progress`` is passed to :func:`simulate` as ``progress`` (settings with long
+    cells, such as ``lm``, then show a bar per generation). The frame's ``attrs`` hold
+    ``seconds`` (wall time of this call) and ``cached`` (the workflow and cell of every
+    frame read from the cache).
     """
     workflows = [check_workflow(w) for w in workflows]
     workers = check_int("workers", workers, minimum=1)
@@ -191,7 +196,8 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
         cells = [c for c in cells if not skip(c)]
     started = time.perf_counter()
     frames: list[pd.DataFrame | None] = []
-    todo: list[tuple[int, tuple[str, str, int, list[int], dict[str, Any]], Path | None]] = []
+    cached: list[dict[str, Any]] = []
+    todo: list[tuple[int, tuple[str, str, int, list[int], dict[str, Any], bool], Path | None]] = []
     for workflow, cell in ((w, c) for c in cells for w in workflows):
         kwargs = {**(fixed or {}), **cell}
         path = None
@@ -201,9 +207,10 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
             path = Path(cache_dir) / f"{setting}-{key}.pkl"
             if path.exists():
                 frames.append(pd.read_pickle(path))
+                cached.append({"workflow": workflow, **cell})
                 continue
         frames.append(None)
-        todo.append((len(frames) - 1, (setting, workflow, n_generations, seed_list, kwargs), path))
+        todo.append((len(frames) - 1, (setting, workflow, n_generations, seed_list, kwargs, cell_progress), path))
     bar = tqdm(total=len(frames), initial=len(frames) - len(todo), desc=setting, unit="run",
                disable=not progress, mininterval=1.0)
 
@@ -227,4 +234,5 @@ def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mappin
     bar.close()
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = time.perf_counter() - started
+    out.attrs["cached"] = cached
     return out

@@ -17,6 +17,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_int_list",
+    "check_float_list",
     "check_seeds",
     "check_bool",
     "check_str",
@@ -105,18 +106,43 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     return value
 
 
+def _bounds(minimum: float | None, maximum: float | None = None, strict_minimum: bool = False) -> str:
+    parts = []
+    if minimum is not None:
+        parts.append(f"{'>' if strict_minimum else '>='} {minimum}")
+    if maximum is not None:
+        parts.append(f"<= {maximum}")
+    return (" " + " and ".join(parts)) if parts else ""
+
+
 def check_int_list(name: str, value: Any, *, minimum: int | None = None) -> list[int]:
     """Return a non-empty list of ints (an int alone becomes a one-element list)."""
+    wanted = f"parameter '{name}' must be a list of integers{_bounds(minimum)}"
     if isinstance(value, (str, bytes)) or isinstance(value, bool):
-        raise ParameterError(f"parameter '{name}' must be a list of integers; got {_describe(value)}")
+        raise ParameterError(f"{wanted}; got {_describe(value)}")
     if isinstance(value, numbers.Integral):
         value = [value]
     if not isinstance(value, Iterable):
-        raise ParameterError(f"parameter '{name}' must be a list of integers; got {_describe(value)}")
+        raise ParameterError(f"{wanted}; got {_describe(value)}")
     out = [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value)]
     if not out:
         raise ParameterError(f"parameter '{name}' must not be empty")
     return out
+
+
+def check_float_list(name: str, value: Any, *, minimum: float | None = None,
+                     maximum: float | None = None, strict_minimum: bool = False) -> list[float]:
+    """Return a non-empty list of finite floats within bounds (a number alone is a list of one)."""
+    wanted = f"parameter '{name}' must be a non-empty list of numbers{_bounds(minimum, maximum, strict_minimum)}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = [value]
+    if isinstance(value, (str, bytes, bool)) or not isinstance(value, Iterable):
+        raise ParameterError(f"{wanted}; got {_describe(value)}")
+    items = list(value)
+    if not items:
+        raise ParameterError(f"{wanted}; got {_describe(value)}")
+    return [check_float(f"{name}[{i}]", x, minimum=minimum, maximum=maximum, strict_minimum=strict_minimum)
+            for i, x in enumerate(items)]
 
 
 def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
@@ -165,13 +191,8 @@ def IntList(minimum: int | None = None):  # noqa: N802
 def FloatList(minimum: float | None = None, maximum: float | None = None,  # noqa: N802
               strict_minimum: bool = False):
     """Spec: a non-empty list of finite reals within bounds (a number alone is a list)."""
-    def check(name: str, v: Any) -> list[float]:
-        items = [v] if isinstance(v, numbers.Real) and not isinstance(v, bool) else v
-        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable) or not list(items):
-            raise ParameterError(f"parameter '{name}' must be a non-empty list of numbers; got {_describe(v)}")
-        return [check_float(f"{name}[{i}]", x, minimum=minimum, maximum=maximum,
-                            strict_minimum=strict_minimum) for i, x in enumerate(items)]
-    return check
+    return lambda name, v: check_float_list(name, v, minimum=minimum, maximum=maximum,
+                                            strict_minimum=strict_minimum)
 
 
 def Choice(*choices: Any):  # noqa: N802

@@ -57,7 +57,8 @@ from threadpoolctl import threadpool_limits
 
 from .gaussian import GaussianFit, GaussianTask
 from .paper import PaperValue
-from .validation import ParameterError, check_choice, check_float, check_int, check_seeds
+from .validation import (ParameterError, check_choice, check_float, check_float_list, check_int, check_int_list,
+                         check_seeds)
 from .workflows import Task, concat_examples, seed_rngs, take_examples
 
 __all__ = [
@@ -209,21 +210,10 @@ def make_task(setting: str, **params: Any) -> Callable[[], Task]:
 
 # --- the cells -----------------------------------------------------------------------------
 
-def _count_list(name: str, values: Any, minimum: int) -> list[int]:
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise ParameterError(f"parameter '{name}' must be a list of integers >= {minimum}; got {values!r}")
-    out = [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values)]
-    if not out:
-        raise ParameterError(f"parameter '{name}' must not be empty")
-    return out
-
-
 def grid_cells(num_real: Sequence[int], num_synthetic: Sequence[int]) -> list[tuple[int, int]]:
     """Every (num_real, num_synthetic) pair of the two lists (duplicates dropped, order kept)."""
-    reals = _count_list("num_real", num_real, 0)
-    synths = _count_list("num_synthetic", num_synthetic, 0)
+    reals = check_int_list("num_real", num_real, minimum=0)
+    synths = check_int_list("num_synthetic", num_synthetic, minimum=0)
     cells = list(dict.fromkeys((r, s) for r in reals for s in synths))
     if any(r + s == 0 for r, s in cells):
         raise ParameterError("a cell with num_real = num_synthetic = 0 has no training data; "
@@ -238,12 +228,7 @@ def fixed_compute_cells(budget: int, real_proportions: Sequence[float]) -> list[
     in loss comes from what the examples are, not from how many there are.
     """
     budget = check_int("budget", budget, minimum=1)
-    if isinstance(real_proportions, (int, float)) and not isinstance(real_proportions, bool):
-        real_proportions = [real_proportions]
-    props = [check_float(f"real_proportions[{i}]", p, minimum=0.0, maximum=1.0)
-             for i, p in enumerate(real_proportions)]
-    if not props:
-        raise ParameterError("parameter 'real_proportions' must not be empty")
+    props = check_float_list("real_proportions", real_proportions, minimum=0.0, maximum=1.0)
     cells = [(int(round(p * budget)), budget - int(round(p * budget))) for p in props]
     return list(dict.fromkeys(cells))
 
@@ -252,10 +237,6 @@ def fixed_compute_cells(budget: int, real_proportions: Sequence[float]) -> list[
 
 def _head(data: Any, k: int) -> Any:
     return data[:k]
-
-
-def _size(data: Any) -> int:
-    return int(data.shape[0]) if isinstance(data, np.ndarray) else len(data)
 
 
 def run_value(make: Callable[[], Task], cells: Sequence[tuple[int, int]], *, seeds: int | Iterable[int],

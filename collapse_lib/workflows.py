@@ -143,9 +143,11 @@ class TrainingPool:
 
     def training_set(self, rng: np.random.Generator) -> Data:
         """The training data of the current generation (SPEC §1)."""
-        if self.t == 1:
-            return concat_examples(self.real) if self.workflow != "accumulate-subsample" else \
-                take_examples(concat_examples(self.real), rng.choice(_size(concat_examples(self.real)), self.n, replace=False))
+        if self.t == 1:  # the real data alone (Accumulate-Subsample: drawn without replacement)
+            real = concat_examples(self.real)
+            if self.workflow != "accumulate-subsample":
+                return real
+            return take_examples(real, rng.choice(_size(real), self.n, replace=False))
         k_real = int(round(self.real_mix * self.n))
         if self.workflow == "accumulate":
             return concat_examples(self.real + self.synthetic)

@@ -20,6 +20,8 @@ def test_cache_is_reused_and_written_atomically(tmp_path):
     stamps = [f.stat().st_mtime_ns for f in files]
     again = cl.run_grid("gaussian", cache_dir=tmp_path, **GRID)
     pd.testing.assert_frame_equal(first, again)
+    assert first.attrs["cached"] == [] and len(again.attrs["cached"]) == 12
+    assert again.attrs["cached"][0] == {"workflow": "replace", "d": 1, "n": 10}
     assert [f.stat().st_mtime_ns for f in sorted(tmp_path.iterdir())] == stamps  # read, not rewritten
     other = cl.run_grid("gaussian", cache_dir=tmp_path, **{**GRID, "seeds": 4})
     assert len(list(tmp_path.iterdir())) == 24 and other.seed.nunique() == 4

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import collapse_lib as cl
-from collapse_lib.validation import (ChoiceList, Float, Int, IntList, ParameterError, Seeds, check_int,
-                                     check_seeds, validate)
+from collapse_lib.validation import (ChoiceList, Float, FloatList, Int, IntList, ParameterError, Seeds,
+                                     check_float_list, check_int, check_seeds, validate)
 
 GOOD = dict(n_generations=3, seeds=2, d=2, n=10)
 
@@ -65,3 +65,15 @@ def test_chapter_validate():
         validate(dict(a=1, typo=2), a=Int(1))
     with pytest.raises(ParameterError, match=r"parameter 'b\[1\]' must be an integer >= 1"):
         validate(dict(b=[1, 0]), b=IntList(1))
+
+
+def test_float_lists():
+    assert check_float_list("x", 0.5) == [0.5]
+    assert check_float_list("x", (v for v in (1, 2.5))) == [1.0, 2.5]  # a generator is read once
+    assert FloatList(0.0)("sigma2s", [0.0, 4]) == [0.0, 4.0]
+    with pytest.raises(ParameterError, match=r"parameter 'x' must be a non-empty list of numbers >= 0.0 and <= 1.0"):
+        check_float_list("x", [], minimum=0.0, maximum=1.0)
+    with pytest.raises(ParameterError, match=r"parameter 'x\[1\]' must be <= 1.0"):
+        check_float_list("x", [0.2, 1.5], minimum=0.0, maximum=1.0)
+    with pytest.raises(ParameterError, match=r"must be a non-empty list of numbers"):
+        check_float_list("x", "0.5")

@@ -41,7 +41,7 @@ from ..workflows import run_chain
 from . import data
 
 __all__ = ["Example", "LMTask", "LMFit", "load_base", "load_real", "make_task", "check_params",
-           "run_workflows", "SETTING", "METRICS", "DEFAULT_MODEL", "CPU_BASE_NAME", "PAPER_GEMMA_2B"]
+           "SETTING", "METRICS", "DEFAULT_MODEL", "CPU_BASE_NAME", "PAPER_GEMMA_2B"]
 
 METRICS = ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss", "n_train")
 EXTRA = ("samples", "fit_seconds", "sample_seconds", "sample_tokens", "eval_seconds")
@@ -400,48 +400,6 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
     from ..simulate import _check_params
 
     return _check_params(SETTING, dict(params))
-
-
-def run_workflows(params: dict[str, Any], *, n_generations: int, seeds: Any,
-                  workflows: Any = None, cache_dir: str | None = None,
-                  progress: bool = True) -> "pd.DataFrame":
-    """:func:`~collapse_lib.simulate` for each workflow, with a progress bar per generation,
-    cached like :func:`~collapse_lib.simulate.run_grid` (the same ``lm-<hash>.pkl`` files,
-    written atomically), so other chapters can read the results.
-
-    ``cache_dir`` ``None`` or ``""``: always recompute. The frame's ``attrs["seconds"]`` is
-    the wall time of this call; ``attrs["cached"]`` lists the workflows read from disk.
-    """
-    from pathlib import Path
-
-    import pandas as pd
-
-    from ..simulate import atomic_write_pickle, cache_key, simulate
-    from ..validation import check_seeds
-    from ..workflows import WORKFLOWS, check_workflow
-
-    workflows = [check_workflow(w) for w in (workflows or WORKFLOWS)]
-    seed_list = check_seeds(seeds)
-    started = time.perf_counter()
-    frames, cached = [], []
-    for wf in workflows:
-        path = None
-        if cache_dir:
-            key = cache_key({"setting": "lm", "workflow": wf, "n_generations": n_generations,
-                             "seeds": seed_list, **params})
-            path = Path(cache_dir) / f"lm-{key}.pkl"
-            if path.exists():
-                frames.append(pd.read_pickle(path))
-                cached.append(wf)
-                continue
-        frame = simulate("lm", wf, n_generations=n_generations, seeds=seed_list, progress=progress, **params)
-        if path is not None:
-            atomic_write_pickle(frame, path)
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["seconds"] = time.perf_counter() - started
-    out.attrs["cached"] = cached
-    return out
 
 
 #: The paper's Gemma-2-2B on HelpSteer2 (SPEC §4): eval loss in nats/token, read off its
