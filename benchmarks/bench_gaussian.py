@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import collapse_lib as cl
-from collapse_lib.gaussian import GaussianTask, SingularCovarianceWarning
+from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning
 from collapse_lib.workflows import run_chain
 
 DS = [1, 3, 10, 31, 100]

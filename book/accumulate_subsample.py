@@ -56,8 +56,8 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import compare, plotting, theory
-from collapse_lib.gaussian import SingularCovarianceWarning
-from collapse_lib.kde import DATASETS, check_bandwidth
+from collapse_lib.settings.gaussian import SingularCovarianceWarning
+from collapse_lib.settings.kde import DATASETS, check_bandwidth
 from collapse_lib.validation import Choice, Float, Int, IntList, ParameterError, Seeds, Str, validate
 
 p = validate(

@@ -47,7 +47,7 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import plotting, theory
-from collapse_lib.discrete import PAPER, replace_fixation_times, summarise_fixation
+from collapse_lib.settings.discrete import PAPER, replace_fixation_times, summarise_fixation
 from collapse_lib.validation import Int, IntList, Seeds, Str, validate
 
 p = validate(

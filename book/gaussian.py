@@ -53,7 +53,7 @@ from scipy import stats
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
-from collapse_lib.gaussian import SingularCovarianceWarning, fitted_path
+from collapse_lib.settings.gaussian import SingularCovarianceWarning, fitted_path
 from collapse_lib.validation import Float, Int, IntList, Seeds, Str, validate
 
 p = validate(

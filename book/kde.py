@@ -61,7 +61,8 @@ from myst_nb import glue
 from sklearn.neighbors import KernelDensity
 
 import collapse_lib as cl
-from collapse_lib import kde, plotting, theory
+from collapse_lib.settings import kde
+from collapse_lib import plotting, theory
 from collapse_lib.validation import ChoiceList, Float, Int, IntList, Seeds, Str, check_float, validate
 from collapse_lib.workflows import seed_rngs
 

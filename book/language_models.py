@@ -71,8 +71,8 @@ from tqdm import TqdmWarning
 
 import collapse_lib as cl
 from collapse_lib import plotting
-from collapse_lib.lm import data as lmdata
-from collapse_lib.lm import task as lmtask
+from collapse_lib.settings.lm import data as lmdata
+from collapse_lib.settings.lm import task as lmtask
 from collapse_lib.validation import Choice, Float, Int, Seeds, Str, validate
 
 p = validate(

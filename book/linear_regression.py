@@ -47,7 +47,7 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import plotting, theory
-from collapse_lib.linear_regression import PAPER, regime
+from collapse_lib.settings.linear_regression import PAPER, regime
 from collapse_lib.validation import FloatList, Int, IntList, Seeds, Str, validate
 
 p = validate(

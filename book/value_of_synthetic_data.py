@@ -58,7 +58,7 @@ import pandas as pd
 from myst_nb import glue
 
 from collapse_lib import plotting, value
-from collapse_lib.kde import DATASETS, check_bandwidth
+from collapse_lib.settings.kde import DATASETS, check_bandwidth
 from collapse_lib.validation import Choice, Float, Int, IntList, ParameterError, Seeds, validate
 
 p = validate(

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .simulate import run_grid
+from .grid import run_grid
 from .validation import ParameterError, check_choice, check_int, check_seeds
 from .workflows import WORKFLOWS, check_workflow
 
@@ -43,7 +43,6 @@ __all__ = [
     "SUBSAMPLE_HEURISTIC_LIMIT",
     "compute_accounting",
     "load_lm_results",
-    "LM_CONFIG_COLUMNS",
 ]
 
 NORMALISATIONS: tuple[str, ...] = ("ratio", "excess")
@@ -222,7 +221,7 @@ def gaussian_plateau_grid(ns: Sequence[int], ds: Sequence[int], *, n_generations
     the tidy runs with a ``normalised`` column, and per (d, n) the plateau (see
     :func:`plateau_levels`) beside :func:`subsample_heuristic` at the last generation.
     """
-    from .gaussian import SingularCovarianceWarning
+    from .settings.gaussian import SingularCovarianceWarning
 
     with warnings.catch_warnings():
         # n <= d only makes the determinant undefined; the mean error used here is fine
@@ -258,47 +257,46 @@ def compute_accounting(n: int, n_generations: int, *, workflows: Sequence[str] =
     return pd.concat(rows, ignore_index=True)
 
 
-#: Columns that identify one language-model configuration (when present in the results).
-LM_CONFIG_COLUMNS: tuple[str, ...] = ("lm_model", "lm_dataset", "n", "n_test", "epochs", "steps",
-                                      "batch_size", "lr", "max_len", "d_model", "n_layer")
+def load_lm_results(path: str | Path | None = None) -> pd.DataFrame | None:
+    """The language-model chapter's stored results, if the store holds current ones (else None).
 
-
-def load_lm_results(path: str | Path) -> pd.DataFrame | None:
-    """The language-model chapter's cached results, if they exist (else None).
-
-    ``path`` is a results file (``.pkl``, ``.parquet`` or ``.csv``) or a folder of
-    :func:`~collapse_lib.simulate.run_grid` cache files (``lm-*.pkl``). Frames without the
-    columns workflow, seed, generation and test_loss are skipped. A folder may hold runs of
-    several configurations (say a smoke run and a full one): only the configuration of the
-    most recently written file is kept (the columns :data:`LM_CONFIG_COLUMNS` present, and
-    the number of generations), with a warning. ``""`` means none.
+    ``path`` is a result-store folder (default: :func:`collapse_lib.store.default_location`)
+    or one Parquet file (a file of the store, or any tidy frame with the columns workflow,
+    seed, generation and test_loss). From a store only entries made by the current code are
+    read (a stale entry is never shown); when they hold several configurations (say a smoke
+    run and a full one), only the most recently written configuration is kept, with a
+    warning. ``""`` means none.
     """
-    if not str(path):
+    from .setting import fingerprint
+    from .store import Store, read_file
+
+    if path is not None and not str(path):
         return None
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(p.glob("lm-*.pkl"), key=lambda f: (f.stat().st_mtime, f.name))
-    elif p.is_file():
-        files = [p]
-    else:
-        return None
-    readers = {".pkl": pd.read_pickle, ".parquet": pd.read_parquet, ".csv": pd.read_csv}
+    p = Path(path) if path is not None else None
     need = {"workflow", "seed", "generation", "test_loss"}
-    frames: list[tuple[tuple[Any, ...], pd.DataFrame]] = []
-    for f in files:
-        reader = readers.get(f.suffix)
-        if reader is None:
+    if p is not None and p.is_file():
+        frame, _ = read_file(p)
+        return frame if need <= set(frame.columns) else None
+    store = Store(p)
+    current = fingerprint("lm")
+    found: list[tuple[str, tuple[Any, ...], Path]] = []
+    for entry in store.entries():
+        meta = entry.meta
+        if meta is None or entry.setting != "lm" or meta.get("fingerprint") != current:
             continue
-        frame = reader(f)
-        if not (isinstance(frame, pd.DataFrame) and need <= set(frame.columns)):
-            continue
-        key = tuple((c, str(sorted(frame[c].astype(str).unique()))) for c in LM_CONFIG_COLUMNS if c in frame)
-        frames.append((key + (("generations", int(frame["generation"].max())),), frame))
-    if not frames:
+        req = meta["request"]
+        config = (req["n_generations"], tuple(req["seeds"]),
+                  tuple(sorted((k, str(v)) for k, v in req["params"].items())),
+                  tuple(sorted(req["options"].items())))
+        found.append((meta.get("created", ""), config, entry.path))
+    if not found:
         return None
-    newest = frames[-1][0]
-    kept = [f for k, f in frames if k == newest]
-    if len(kept) < len(frames):
-        warnings.warn(f"{path}: results of {len({k for k, _ in frames})} language-model configurations; "
-                      f"kept the most recent one ({dict(newest)})", stacklevel=2)
-    return pd.concat(kept, ignore_index=True)
+    found.sort(key=lambda item: item[0])
+    newest = found[-1][1]
+    kept = [path for _, config, path in found if config == newest]
+    if len(kept) < len(found):
+        warnings.warn(f"{store.root}: results of {len({c for _, c, _ in found})} language-model "
+                      "configurations; kept the most recent one", stacklevel=2)
+    frames = [read_file(f)[0] for f in kept]
+    frames = [f for f in frames if need <= set(f.columns)]
+    return pd.concat(frames, ignore_index=True) if frames else None

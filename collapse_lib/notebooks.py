@@ -7,13 +7,18 @@ Used by ``make book`` / ``make chapter`` and by the tests; never imported by a c
     python -m collapse_lib.notebooks book/gaussian.py -p n_generations 300 -p seeds 1000
 
 A parameter file maps chapter names (the source's stem) to their parameters; a file
-without chapter keys is applied as it is. The executed notebook is written atomically:
-a failing cell leaves no notebook behind (and the command exits non-zero).
+without chapter keys is applied as it is. Parameters are received strictly: a name that the
+chapter's ``parameters`` cell does not define, or a section of a chapter-keyed file that
+names no chapter, stops the command with exit code 2 and a message naming the offender and
+what is allowed, before anything runs or is written. The executed notebook is written
+atomically: a failing cell leaves no notebook behind (and the command exits non-zero).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import os
 import sys
 import tempfile
@@ -23,7 +28,11 @@ from typing import Any
 
 import yaml
 
-__all__ = ["load_params", "execute_chapter", "chapter_sources", "main"]
+from .files import atomic_write
+from .validation import ParameterError
+
+__all__ = ["load_params", "execute_chapter", "chapter_sources", "chapter_parameter_names",
+           "check_chapter_params", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,20 +42,59 @@ def chapter_sources(book_dir: Path = ROOT / "book") -> list[Path]:
     return sorted(p for p in book_dir.glob("*.py") if p.read_text().startswith("# ---"))
 
 
+def chapter_parameter_names(source: str | os.PathLike[str]) -> list[str]:
+    """The names the chapter's ``parameters`` cell assigns, in order."""
+    import jupytext
+
+    nb = jupytext.read(Path(source))
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{source}: expected one cell tagged 'parameters', found {len(cells)}")
+    names = []
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign):
+            names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def load_params(path: str | os.PathLike[str] | None, chapter: str) -> dict[str, Any]:
-    """Parameters for ``chapter`` from a YAML file keyed by chapter name (or flat)."""
+    """Parameters for ``chapter`` from a YAML file keyed by chapter name (or flat).
+
+    A file is keyed by chapter when one of its keys is a chapter name or every value is a
+    mapping; then a key that names no chapter is refused (:class:`ParameterError`, naming it
+    and the chapters).
+    """
     if path is None:
         return {}
     data = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping")
-    names = {p.stem for p in chapter_sources()}
-    if set(data) & names or not data:
-        section = data.get(chapter) or {}
-        if not isinstance(section, dict):
-            raise ValueError(f"{path}: section '{chapter}' must be a mapping")
-        return dict(section)
-    return dict(data)
+        raise ParameterError(f"{path}: expected a mapping of parameters (or of chapter names to parameters)")
+    names = sorted(p.stem for p in chapter_sources())
+    keyed = bool(set(data) & set(names)) or (bool(data) and all(isinstance(v, dict) for v in data.values()))
+    if not keyed:
+        return dict(data)
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParameterError(f"{path}: section(s) {', '.join(map(repr, unknown))} name no chapter{hint}; "
+                             f"chapters: {', '.join(names)}")
+    section = data.get(chapter) or {}
+    if not isinstance(section, dict):
+        raise ParameterError(f"{path}: section '{chapter}' must be a mapping of parameters")
+    return dict(section)
+
+
+def check_chapter_params(source: str | os.PathLike[str], params: dict[str, Any]) -> None:
+    """Refuse a parameter the chapter's ``parameters`` cell does not define (naming it and
+    the chapter's parameters)."""
+    allowed = chapter_parameter_names(source)
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParameterError(f"chapter '{Path(source).stem}' has no parameter(s) "
+                             f"{', '.join(map(repr, unknown))}{hint}; its parameters: {', '.join(allowed)}")
 
 
 def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[str] | None = None,
@@ -64,19 +112,13 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
     output = Path(output).resolve() if output else source.with_suffix(".ipynb")
     notebook = jupytext.read(source)
     notebook.metadata["kernelspec"] = {"name": kernel, "display_name": "Python 3", "language": "python"}
-    output.parent.mkdir(parents=True, exist_ok=True)
+    check_chapter_params(source, parameters or {})
     with tempfile.TemporaryDirectory() as tmp:
         src_nb = Path(tmp) / (source.stem + ".ipynb")
         jupytext.write(notebook, src_nb)
-        fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}", suffix=".ipynb")
-        os.close(fd)
-        try:
-            pm.execute_notebook(str(src_nb), partial, parameters=parameters or {}, kernel_name=kernel,
-                                cwd=str(source.parent), progress_bar=progress)
-            os.replace(partial, output)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+        atomic_write(output, lambda partial: pm.execute_notebook(
+            str(src_nb), str(partial), parameters=parameters or {}, kernel_name=kernel,
+            cwd=str(source.parent), progress_bar=progress))
     return output
 
 
@@ -97,10 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output and len(args.sources) > 1:
         parser.error("-o needs exactly one source")
-    for src in args.sources:
-        path = Path(src)
-        params = load_params(args.parameters_file, path.stem)
-        params.update({k: _parse_value(v) for k, v in args.parameter})
+    runs = []
+    try:  # every chapter's parameters are checked before any chapter runs
+        for src in args.sources:
+            path = Path(src)
+            if not path.is_file():
+                raise ParameterError(f"no chapter source {src!r}; chapters: "
+                                     f"{', '.join(str(p.relative_to(ROOT)) for p in chapter_sources())}")
+            params = load_params(args.parameters_file, path.stem)
+            params.update({k: _parse_value(v) for k, v in args.parameter})
+            check_chapter_params(path, params)
+            runs.append((path, params))
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path, params in runs:
+        src = str(path)
         out = Path(args.output) if args.output else (
             Path(args.output_dir) / (path.stem + ".ipynb") if args.output_dir else None)
         started = time.perf_counter()

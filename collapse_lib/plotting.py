@@ -32,6 +32,9 @@ __all__ = [
     "mean_band",
     "theory_line",
     "workflow_grid",
+    "workflow_axes",
+    "log_rows",
+    "setting_theory",
     "compare_workflows",
     "composition_bars",
 ]
@@ -141,8 +144,49 @@ def theory_line(ax: plt.Axes, x: Sequence[float] | np.ndarray, y: Sequence[float
 TheoryFn = Callable[[str, Any, Any, np.ndarray], "np.ndarray | None"]
 
 
+def setting_theory(setting: str, y: str, part: pd.DataFrame, workflow: str, t: np.ndarray) -> np.ndarray | None:
+    """The closed form of ``y`` (:func:`collapse_lib.theory.expected`) for the cell that
+    ``part`` holds: its parameters are read from the frame's columns."""
+    from .setting import get_setting
+    from .theory import expected
+
+    names = [k for k in get_setting(setting).params if k in part.columns]
+    values = {k: part[k].iloc[0] for k in names}
+    return expected(setting, y, workflow, t, **values)
+
+
+def log_rows(axes: np.ndarray, *, pad: float = 1.5) -> None:
+    """Log y axes, with one limit per row taken from the plotted mean curves (not from the
+    bands: a 95% band over a few heavy-tailed seeds may reach below zero, which a log axis
+    cannot show)."""
+    from matplotlib.ticker import NullFormatter
+
+    for row in np.atleast_2d(axes):
+        ys = [np.asarray(line.get_ydata(), dtype=float) for ax in row for line in ax.get_lines()]
+        ys = np.concatenate(ys) if ys else np.array([1.0])
+        ys = ys[np.isfinite(ys) & (ys > 0)]
+        for ax in row:
+            ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            if ys.size:
+                ax.set_ylim(ys.min() / pad, ys.max() * pad)
+
+
+def workflow_axes(n_rows: int = 1, *, workflows: Sequence[str] = WORKFLOWS,
+                  panel_size: tuple[float, float] = (3.6, 2.6), sharey: str | bool = "row",
+                  sharex: bool = True) -> tuple[plt.Figure, np.ndarray]:
+    """An empty grid in the paper's layout: one column per workflow (titled in its colour),
+    ``n_rows`` rows; returns ``(figure, axes)`` with axes of shape (n_rows, len(workflows))."""
+    fig, axes = plt.subplots(n_rows, len(workflows), squeeze=False, sharex=sharex, sharey=sharey,
+                             figsize=(panel_size[0] * len(workflows), panel_size[1] * n_rows),
+                             layout="constrained")
+    for ax, wf in zip(axes[0], workflows, strict=True):
+        ax.set_title(WORKFLOW_LABEL[wf], color=WORKFLOW_STYLE[wf]["color"])
+    return fig, axes
+
+
 def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | None = None,
-                  theory: TheoryFn | None = None, log: bool = False, geometric: bool = False,
+                  theory: TheoryFn | str | None = None, log: bool = False, geometric: bool = False,
                   ylabel: str | None = None,
                   band: str = "ci95", x: str = "generation", sharey: str | bool = "row",
                   panel_size: tuple[float, float] = (3.6, 2.6),
@@ -152,13 +196,13 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
     One line per ``hue`` value (mean over seeds and a band), one row per ``row`` value;
     ``log`` makes the y axis logarithmic, ``geometric`` averages in log space.
     ``theory(workflow, row_value, hue_value, t)`` may return the expected curve (or None),
-    drawn dashed in the line's colour. The legend is placed once, right of the last column.
+    drawn dashed in the line's colour; ``theory="gaussian"`` (a setting name) draws that
+    setting's closed forms (:func:`collapse_lib.theory.expected`) with each cell's
+    parameters read from the frame. The legend is placed once, right of the last column.
     """
     rows = [None] if row is None else sorted(frame[row].unique())
     present = [w for w in workflows if w in set(frame["workflow"])]
-    fig, axes = plt.subplots(len(rows), len(present), squeeze=False, sharex=True, sharey=sharey,
-                             figsize=(panel_size[0] * len(present), panel_size[1] * len(rows)),
-                             layout="constrained")
+    fig, axes = workflow_axes(len(rows), workflows=present, panel_size=panel_size, sharey=sharey)
     palette = hue_palette(frame[hue].unique())
     for i, rv in enumerate(rows):
         sub_r = frame if row is None else frame[frame[row] == rv]
@@ -173,11 +217,10 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
                           geometric=geometric)
                 if theory is not None:
                     ts = np.sort(part[x].unique())
-                    curve = theory(wf, rv, hv, ts)
+                    curve = setting_theory(theory, y, part, wf, ts) if isinstance(theory, str) \
+                        else theory(wf, rv, hv, ts)
                     if curve is not None:
                         theory_line(ax, ts, curve, color=colour)
-            if i == 0:
-                ax.set_title(WORKFLOW_LABEL[wf], color=WORKFLOW_STYLE[wf]["color"])
             if i == len(rows) - 1:
                 ax.set_xlabel("generation $t$" if x == "generation" else x)
             if j == 0:
@@ -192,10 +235,14 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
 
 
 def compare_workflows(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "generation",
-                      theory: Callable[[str, np.ndarray], "np.ndarray | None"] | None = None,
+                      theory: Callable[[str, np.ndarray], "np.ndarray | None"] | str | None = None,
                       log: bool = False, geometric: bool = False, band: str = "ci95",
                       workflows: Sequence[str] = WORKFLOWS) -> None:
-    """All workflows on one axes, each in its fixed colour and line style."""
+    """All workflows on one axes, each in its fixed colour and line style.
+
+    ``theory(workflow, t)`` may give the expected curve; a setting name draws that
+    setting's closed forms for the (single) cell in ``frame``.
+    """
     for wf in workflows:
         part = frame[frame["workflow"] == wf]
         if part.empty:
@@ -205,7 +252,7 @@ def compare_workflows(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "ge
                   label=WORKFLOW_LABEL[wf], band=band, log=log, geometric=geometric)
         if theory is not None:
             ts = np.sort(part[x].unique())
-            curve = theory(wf, ts)
+            curve = setting_theory(theory, y, part, wf, ts) if isinstance(theory, str) else theory(wf, ts)
             if curve is not None:
                 theory_line(ax, ts, curve, color=style["color"])
     ax.set_xlabel("generation $t$" if x == "generation" else x)

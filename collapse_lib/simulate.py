@@ -1,113 +1,37 @@
-"""The public entry point :func:`simulate`, the grid runner and the result cache.
+"""The public entry point :func:`simulate`: one setting, one workflow, many seeds.
 
-Every chapter and every test calls :func:`simulate` (one setting, one workflow, many
-seeds) or :func:`run_grid` (a product of parameter values, with a progress bar and an
-atomic on-disk cache). Results are tidy: one row per (seed, generation), parameters and
-metrics as columns.
+:func:`simulate` checks every argument, refuses a run that could not fit in memory, then
+dispatches once: the setting's batched fast path where it applies, otherwise the reference
+loop :func:`~collapse_lib.workflows.run_chain` over the seeds, each with a fresh task. The
+result is tidy: one row per (seed, generation), the parameters and metrics as columns.
+Grids of cells, with the result store, are :func:`collapse_lib.grid.run_grid`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import itertools
-import json
+import math
 import os
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from .validation import ParameterError, check_bool, check_choice, check_float, check_int, check_seeds
-from .workflows import WORKFLOWS, check_workflow
+from .setting import Setting, check_params, get_setting
+from .validation import ParameterError, check_bool, check_float, check_int, check_seeds
+from .workflows import check_workflow, run_chain
 
-__all__ = ["Param", "Setting", "SETTINGS", "get_setting", "simulate", "run_grid", "cache_key"]
-
-#: Bumped when a change alters the numbers a setting produces (invalidates caches).
-RESULTS_VERSION = 1
+__all__ = ["simulate", "check_run", "run_arrays", "memory_estimate", "available_memory"]
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a setting: its checker (``check(name, value) -> value``) and default."""
+def check_run(setting: str, workflow: str, n_generations: int, seeds: int | Iterable[int],
+              real_mix: float = 0.0, fresh_real: bool = False, **params: Any
+              ) -> tuple[Setting, str, int, list[int], dict[str, Any], dict[str, Any]]:
+    """Check the arguments of :func:`simulate` without running anything.
 
-    check: Callable[[str, Any], Any]
-    default: Any = None
-    doc: str = ""
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A task-setting: its parameters, metric names and batched runner.
-
-    ``run(workflow, n_generations, seeds, params, options, progress)`` returns a mapping
-    ``metric -> array (n_seeds, n_generations)``. ``options`` holds the workflow options
-    beyond the paper (``real_mix``, ``fresh_real``).
-    """
-
-    name: str
-    params: Mapping[str, Param]
-    metrics: tuple[str, ...]
-    run: Callable[..., Mapping[str, np.ndarray]]
-    validate: Callable[[dict[str, Any]], None] | None = None
-    doc: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-#: Setting name -> module that defines ``SETTING`` (imported on first use: no import cost
-#: or side effect for settings a chapter does not touch).
-SETTINGS: dict[str, str] = {
-    "gaussian": "collapse_lib.gaussian",
-    "kde": "collapse_lib.kde",
-    "lm": "collapse_lib.lm.task",
-    "linear_regression": "collapse_lib.linear_regression",
-    "discrete": "collapse_lib.discrete",
-}
-
-
-def get_setting(name: Any) -> Setting:
-    """Return the :class:`Setting` called ``name`` (raises naming the known settings)."""
-    check_choice("setting", name, tuple(SETTINGS))
-    return importlib.import_module(SETTINGS[name]).SETTING
-
-
-def _check_params(setting: Setting, params: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(params) - set(setting.params))
-    if unknown:
-        allowed = ", ".join(sorted(setting.params))
-        raise ParameterError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for setting "
-                             f"'{setting.name}'; allowed: {allowed}")
-    out: dict[str, Any] = {}
-    for name, spec in setting.params.items():
-        if name in params:
-            out[name] = spec.check(name, params[name])
-        elif spec.required:
-            raise ParameterError(f"setting '{setting.name}' needs parameter '{name}' ({spec.doc})")
-        else:
-            out[name] = spec.default
-    if setting.validate is not None:
-        setting.validate(out)
-    return out
-
-
-def simulate(setting: str, workflow: str, *, n_generations: int, seeds: int | Iterable[int],
-             real_mix: float = 0.0, fresh_real: bool = False, progress: bool = False,
-             **params: Any) -> pd.DataFrame:
-    """Run ``workflow`` in ``setting`` for every seed; return the tidy results frame.
-
-    ``seeds`` is an int k (seeds 0..k-1) or an iterable of distinct ints. Each seed is an
-    independent chain; generation 1 is the fit on the real data. Same arguments give the
-    same frame, bit for bit, on one machine.
-
-    >>> simulate("gaussian", "accumulate", n_generations=100, seeds=range(100),
-    ...          d=10, n=100, sigma2=1.0)  # doctest: +SKIP
+    Returns ``(setting, workflow, n_generations, seeds, params, options)`` with the defaults
+    filled in; raises :class:`~collapse_lib.validation.ParameterError` naming the first bad
+    argument.
     """
     spec = get_setting(setting)
     workflow = check_workflow(workflow)
@@ -118,121 +42,159 @@ def simulate(setting: str, workflow: str, *, n_generations: int, seeds: int | It
     if options["real_mix"] > 0 and workflow == "accumulate":
         raise ParameterError("parameter 'real_mix' applies to the fixed-size workflows 'replace' "
                              "and 'accumulate-subsample'; got workflow 'accumulate'")
-    values = _check_params(spec, dict(params))
-    arrays = spec.run(workflow, n_generations, seed_list, values, options, bool(progress))
-    s, t = len(seed_list), n_generations
+    values = check_params(spec, params)
+    if spec.validate_run is not None:
+        spec.validate_run(workflow, n_generations, values)
+    check_memory(spec, workflow, n_generations, len(seed_list), values)
+    return spec, workflow, n_generations, seed_list, values, options
+
+
+def available_memory() -> float:
+    """Bytes of memory available to a new allocation on this machine (MemAvailable)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def memory_estimate(spec: Setting, workflow: str, n_generations: int, n_seeds: int,
+                    params: Mapping[str, Any]) -> float:
+    """Bytes a run needs: its tidy output (about 4 copies of 8-byte columns while it is
+    assembled) plus what the setting declares for its working state."""
+    columns = 4 + len(spec.params) + len(spec.metrics) + len(spec.columns) + 2
+    out = 4.0 * 8 * columns * n_seeds * n_generations
+    if spec.memory is not None:
+        out += float(spec.memory(workflow, n_generations, n_seeds, dict(params)))
+    return out
+
+
+def check_memory(spec: Setting, workflow: str, n_generations: int, n_seeds: int,
+                 params: Mapping[str, Any]) -> None:
+    """Refuse at once a run whose arrays would not fit in the memory available now."""
+    need = memory_estimate(spec, workflow, n_generations, n_seeds, params)
+    have = available_memory()
+    if need > have:
+        sizes = ", ".join(f"{k}={v}" for k, v in params.items() if isinstance(v, int | float) and not
+                          isinstance(v, bool))
+        raise ParameterError(
+            f"setting '{spec.name}', workflow '{workflow}': a run of n_generations={n_generations} x "
+            f"seeds={n_seeds} ({sizes}) needs about {need / 2**30:.1f} GiB of memory; "
+            f"{have / 2**30:.1f} GiB are available. Lower 'n_generations', 'seeds' or the sizes, "
+            "or run the seeds in several calls")
+
+
+def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
+               params: dict[str, Any], options: dict[str, Any], progress: bool
+               ) -> dict[str, np.ndarray]:
+    """The reference loop over the seeds: metric (and extra column) arrays (S, T)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(seeds) * n_generations, desc=f"{spec.name} {workflow}", unit="gen",
+               disable=not progress, mininterval=1.0)
+    chains = []
+    try:
+        for seed in seeds:
+            chains.append(run_chain(spec.task(params), workflow, n=params["n"],
+                                    n_generations=n_generations, seed=seed,
+                                    on_generation=lambda t: bar.update(1), **options))
+    finally:
+        bar.close()
+    out: dict[str, np.ndarray] = {}
+    for name in spec.metrics + spec.columns:
+        values = [[row.get(name, math.nan) for row in chain] for chain in chains]
+        kinds = {type(v) for chain in values for v in chain}
+        if kinds <= {int, float, bool, np.float64, np.int64, np.bool_}:
+            out[name] = np.array(values, dtype=float)
+        else:
+            arr = np.empty((len(seeds), n_generations), dtype=object)
+            for i, chain in enumerate(values):
+                for j, v in enumerate(chain):
+                    arr[i, j] = v
+            out[name] = arr
+    return out
+
+
+def run_arrays(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
+               params: dict[str, Any], options: dict[str, Any], progress: bool = False
+               ) -> dict[str, np.ndarray]:
+    """The dispatch, for checked arguments: the fast path where it applies, else the loop.
+
+    Returns ``name -> (S, T)`` arrays of the metrics and extra columns, after the
+    setting's ``finish`` and the finiteness check.
+    """
+    if spec.uses_fast_path(options):
+        assert spec.fast is not None
+        arrays = dict(spec.fast(workflow, n_generations, seeds, params))
+    else:
+        arrays = _reference(spec, workflow, n_generations, seeds, params, options, progress)
+    if spec.finish is not None:
+        arrays = spec.finish(arrays, params, n_generations)
+    _check_finite(spec, arrays, seeds, params)
+    return arrays
+
+
+def _check_finite(spec: Setting, arrays: Mapping[str, np.ndarray], seeds: list[int],
+                  params: Mapping[str, Any]) -> None:
+    for name in spec.metrics:
+        arr = np.asarray(arrays[name], dtype=float)
+        bad = np.isinf(arr) if name in spec.may_be_nan else ~np.isfinite(arr)
+        if bad.any():
+            i, j = (int(v[0]) for v in np.nonzero(bad))
+            given = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            raise ParameterError(
+                f"setting '{spec.name}': metric '{name}' is {arr[i, j]} at seed {seeds[i]}, "
+                f"generation {j + 1}: the parameters ({given}) overflow double precision; "
+                "use values of a smaller magnitude")
+
+
+def simulate(setting: str, workflow: str, *, n_generations: int, seeds: int | Iterable[int],
+             real_mix: float = 0.0, fresh_real: bool = False, progress: bool = False,
+             **params: Any) -> pd.DataFrame:
+    """Run ``workflow`` in ``setting`` for every seed; return the tidy results frame.
+
+    ``seeds`` is an int k (seeds 0..k-1) or an iterable of distinct ints. Each seed is an
+    independent chain; generation 1 is the fit on the real data. Same arguments give the
+    same frame, bit for bit, on one machine. ``real_mix`` and ``fresh_real`` are the
+    workflow options beyond the paper (:class:`~collapse_lib.workflows.TrainingPool`).
+
+    >>> simulate("gaussian", "accumulate", n_generations=100, seeds=range(100),
+    ...          d=10, n=100, sigma2=1.0)  # doctest: +SKIP
+    """
+    progress = check_bool("progress", progress)
+    spec, workflow, n_generations, seed_list, values, options = check_run(
+        setting, workflow, n_generations, seeds, real_mix, fresh_real, **params)
+    arrays = run_arrays(spec, workflow, n_generations, seed_list, values, options, progress)
+    return tidy_frame(spec, workflow, n_generations, seed_list, values, options, arrays)
+
+
+def tidy_frame(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
+               params: Mapping[str, Any], options: Mapping[str, Any],
+               arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The tidy frame of one run: one row per (seed, generation)."""
+    s, t = len(seeds), n_generations
     frame: dict[str, Any] = {
-        "setting": np.repeat(setting, s * t),
+        "setting": np.repeat(spec.name, s * t),
         "workflow": np.repeat(workflow, s * t),
-        "seed": np.repeat(np.asarray(seed_list, dtype=np.int64), t),
+        "seed": np.repeat(np.asarray(seeds, dtype=np.int64), t),
         "generation": np.tile(np.arange(1, t + 1, dtype=np.int64), s),
     }
-    for name, value in values.items():
+    for name, value in params.items():
         frame[name] = [value] * (s * t) if not np.isscalar(value) else np.repeat(value, s * t)
-    frame.update(options)
+    frame.update({k: np.repeat(v, s * t) for k, v in options.items()})
     for name in spec.metrics:
         arr = np.asarray(arrays[name])
         if arr.shape != (s, t):
-            raise RuntimeError(f"setting '{setting}' returned metric '{name}' with shape "
+            raise RuntimeError(f"setting '{spec.name}' returned metric '{name}' with shape "
                                f"{arr.shape}, expected {(s, t)}")
         frame[name] = arr.reshape(-1)
     for name, arr in arrays.items():
         if name not in spec.metrics:
             frame[name] = np.asarray(arr).reshape(-1)
     return pd.DataFrame(frame)
-
-
-def cache_key(payload: Mapping[str, Any]) -> str:
-    """A stable short hash of a JSON-serialisable mapping (used to name cached results)."""
-    blob = json.dumps({"v": RESULTS_VERSION, **payload}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def atomic_write_pickle(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` so that a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_pickle(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def _simulate_job(args: tuple[str, str, int, list[int], dict[str, Any], bool]) -> pd.DataFrame:
-    setting, workflow, n_generations, seeds, kwargs, progress = args
-    return simulate(setting, workflow, n_generations=n_generations, seeds=seeds, progress=progress, **kwargs)
-
-
-def run_grid(setting: str, *, workflows: Iterable[str] = WORKFLOWS, grid: Mapping[str, Iterable[Any]],
-             n_generations: int, seeds: int | Iterable[int], fixed: Mapping[str, Any] | None = None,
-             cache_dir: str | os.PathLike[str] | None = None, progress: bool = True,
-             skip: Callable[[dict[str, Any]], bool] | None = None, workers: int = 1,
-             cell_progress: bool = False) -> pd.DataFrame:
-    """Run :func:`simulate` over the product of ``grid`` values for each workflow.
-
-    ``fixed`` holds parameters shared by every cell; ``skip(cell)`` may drop cells. With
-    ``cache_dir`` each cell's frame is stored atomically under a hash of its arguments and
-    reused on the next call (delete the folder to recompute). A progress bar counts cells.
-    ``workers > 1`` runs cells in that many processes; every cell's numbers are the same
-    as with one worker (each seed owns its random streams), and the frame keeps the order.
-    ``cell_progress`` is passed to :func:`simulate` as ``progress`` (settings with long
-    cells, such as ``lm``, then show a bar per generation). The frame's ``attrs`` hold
-    ``seconds`` (wall time of this call) and ``cached`` (the workflow and cell of every
-    frame read from the cache).
-    """
-    workflows = [check_workflow(w) for w in workflows]
-    workers = check_int("workers", workers, minimum=1)
-    if isinstance(grid, Mapping) is False:
-        raise ParameterError("parameter 'grid' must be a mapping name -> list of values")
-    names = list(grid)
-    value_lists = [list(grid[k]) if isinstance(grid[k], (list, tuple, range)) else [grid[k]]
-                   for k in names]
-    seed_list = check_seeds(seeds)
-    cells = [dict(zip(names, combo)) for combo in itertools.product(*value_lists)]
-    if skip is not None:
-        cells = [c for c in cells if not skip(c)]
-    started = time.perf_counter()
-    frames: list[pd.DataFrame | None] = []
-    cached: list[dict[str, Any]] = []
-    todo: list[tuple[int, tuple[str, str, int, list[int], dict[str, Any], bool], Path | None]] = []
-    for workflow, cell in ((w, c) for c in cells for w in workflows):
-        kwargs = {**(fixed or {}), **cell}
-        path = None
-        if cache_dir is not None:
-            key = cache_key({"setting": setting, "workflow": workflow, "n_generations": n_generations,
-                             "seeds": seed_list, **kwargs})
-            path = Path(cache_dir) / f"{setting}-{key}.pkl"
-            if path.exists():
-                frames.append(pd.read_pickle(path))
-                cached.append({"workflow": workflow, **cell})
-                continue
-        frames.append(None)
-        todo.append((len(frames) - 1, (setting, workflow, n_generations, seed_list, kwargs, cell_progress), path))
-    bar = tqdm(total=len(frames), initial=len(frames) - len(todo), desc=setting, unit="run",
-               disable=not progress, mininterval=1.0)
-
-    def store(slot: int, path: Path | None, frame: pd.DataFrame) -> None:
-        if path is not None:
-            atomic_write_pickle(frame, path)
-        frames[slot] = frame
-        bar.update()
-
-    if workers == 1 or len(todo) <= 1:
-        for slot, job, path in todo:
-            store(slot, path, _simulate_job(job))
-    else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        import multiprocessing
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_simulate_job, job): (slot, path) for slot, job, path in todo}
-            for future in as_completed(futures):
-                store(*futures[future], future.result())
-    bar.close()
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["seconds"] = time.perf_counter() - started
-    out.attrs["cached"] = cached
-    return out

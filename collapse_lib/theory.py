@@ -75,7 +75,7 @@ def gaussian_accumulate_bound(d: int, n: int, sigma2: float = 1.0) -> float:
     return PI2_OVER_6 * d * sigma2 / n
 
 
-# --- Linear regression on a fixed design (chapter *Linear regression*, SPEC §5) -----------
+# --- Linear regression on a fixed design (chapter *Linear regression*) -----------
 # w* ~ N(0, I_d), design X (n x d) with N(0, 1) entries, OLS by pseudo-inverse, each
 # generation relabels the same design. "test_mse" is the error on noiseless test points
 # x ~ N(0, I_d), so its expectation is the excess risk E||w_t - w*||^2. With P = pinv(X) and
@@ -199,7 +199,7 @@ def _compositions(n: int, m: int) -> np.ndarray:
 def wright_fisher_exact_fixation_time(n: int, k: int, max_states: int = 500_000) -> float:
     """Exact expected generation at which one outcome remains, for small n and K.
 
-    The generation count of :func:`collapse_lib.discrete.replace_fixation_times`: the
+    The generation count of :func:`collapse_lib.settings.discrete.replace_fixation_times`: the
     first draw of n from the uniform truth is generation 1. Solves the Markov chain of
     sorted outcome counts (partitions of n into at most K parts) exactly; the number of
     count vectors C(n + K - 1, K - 1) must stay below ``max_states`` (n = 10, K = 10 is
@@ -289,3 +289,44 @@ def kde_accumulate_spread(t: np.ndarray | int, n: int, h: float, spread1: float,
 
 
 __all__ += ["kde_replace_spread", "kde_accumulate_spread"]
+
+
+# --- one entry point: the closed form of a setting's metric, per workflow -------------------
+
+def expected(setting: str, metric: str, workflow: str, t: np.ndarray | int, **params: float) -> np.ndarray | None:
+    """E[metric_t] for ``workflow`` in ``setting`` where a closed form is known, else None.
+
+    ``params`` are the setting's parameters (extra ones are ignored). Known forms:
+    gaussian ``mean_sq_error`` (Replace exact, Accumulate the Basel approximation),
+    ``cov_trace_ratio`` (Replace), ``cov_logdet_ratio`` and ``cov_det_ratio`` (Replace,
+    n > d; the determinant as exp of the expected log, i.e. a geometric mean);
+    linear_regression ``test_mse`` and ``param_error`` (Replace, Accumulate);
+    discrete ``simpson_diversity`` (Replace) and ``n_surviving`` (Accumulate).
+    Accumulate-Subsample has no closed form anywhere (None).
+    """
+    t_arr = np.asarray(t)
+    p = params
+    if setting == "gaussian":
+        d, n, s2 = int(p["d"]), int(p["n"]), float(p.get("sigma2", 1.0))
+        if metric == "mean_sq_error":
+            if workflow == "replace":
+                return gaussian_replace_mean_sq_error(t_arr, d, n, s2)
+            if workflow == "accumulate":
+                return gaussian_accumulate_mean_sq_error(t_arr, d, n, s2)
+        if workflow == "replace" and metric == "cov_trace_ratio":
+            return gaussian_replace_trace_ratio(t_arr, n)
+        if workflow == "replace" and metric in ("cov_logdet_ratio", "cov_det_ratio") and n > d:
+            logdet = gaussian_replace_logdet_ratio(t_arr, d, n)
+            return logdet if metric == "cov_logdet_ratio" else np.exp(logdet)
+        return None
+    if setting == "linear_regression" and metric in ("test_mse", "param_error"):
+        return linreg_expected_test_mse(workflow, t_arr, int(p["d"]), int(p["n"]), float(p.get("sigma2", 1.0)))
+    if setting == "discrete":
+        if metric == "simpson_diversity" and workflow == "replace":
+            return wright_fisher_diversity(t_arr, int(p["n"]))
+        if metric == "n_surviving" and workflow == "accumulate":
+            return np.full(t_arr.shape, expected_observed_outcomes(int(p["n"]), int(p["k"])))
+    return None
+
+
+__all__ += ["expected"]

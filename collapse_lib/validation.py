@@ -7,8 +7,10 @@ parameter and what is allowed (explained in the chapter *How to run this book*).
 
 from __future__ import annotations
 
+import ast
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "check_bool",
     "check_str",
     "validate",
+    "chapter_parameters",
+    "ChapterParameters",
     "Int",
     "Float",
     "IntList",
@@ -224,6 +228,80 @@ def Str():  # noqa: N802
 def Seeds():  # noqa: N802
     """Spec: an int k (seeds 0..k-1) or a list of distinct ints >= 0."""
     return lambda name, v: check_seeds(v, name)
+
+
+class ChapterParameters(SimpleNamespace):
+    """A chapter's checked parameters, as attributes (see :func:`chapter_parameters`)."""
+
+    def of(self, setting: str) -> dict[str, Any]:
+        """The parameters of ``setting`` among these, checked together by the setting
+        (combinations too), with its defaults filled in for the others."""
+        from .setting import check_params, get_setting
+
+        names = get_setting(setting).params
+        return check_params(setting, {k: v for k, v in vars(self).items() if k in names})
+
+
+def _literal_cell_names(source: str) -> set[str] | None:
+    """Names a cell of plain literal assignments defines (a parameters cell, or the cell
+    papermill injects); None for any other cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or not all(isinstance(t, ast.Name) for t in node.targets):
+            return None
+        try:
+            ast.literal_eval(node.value)
+        except ValueError:
+            return None
+        names.update(t.id for t in node.targets)
+    return names
+
+
+def chapter_parameters(namespace: Mapping[str, Any], *, setting: str | None = None,
+                       **specs: Callable[[str, Any], Any]) -> ChapterParameters:
+    """Check a chapter's parameters and return them as attributes (the cell after
+    ``parameters`` calls this with ``globals()``).
+
+    Each parameter is named once, here, with its check (``Int(1)``, ``Seeds()`` ...); with
+    ``setting``, the parameters of that setting that the chapter defines are checked by the
+    setting's own checks. Names that the ``parameters`` cell or papermill's injected cell
+    assign but that have no check are refused, naming them and the allowed ones: a
+    misspelt ``-p n_generation 2`` fails here instead of running at the defaults.
+    """
+    from .setting import get_setting
+
+    checks: dict[str, Callable[[str, Any], Any]] = {}
+    if setting is not None:
+        checks.update({k: param.check for k, param in get_setting(setting).params.items()
+                       if k in namespace and k not in specs})
+    checks.update(specs)
+    missing = sorted(k for k in specs if k not in namespace)
+    if missing:
+        raise ParameterError(f"the chapter checks parameter(s) {missing} that its parameters cell does not define")
+    history = namespace.get("In")
+    if isinstance(history, list) and history:
+        assigned: set[str] = set()
+        for cell in history[:-1]:  # every cell run so far but this one
+            names = _literal_cell_names(cell) if isinstance(cell, str) else None
+            assigned |= names or set()
+        unknown = sorted(assigned - set(checks))
+        if unknown:
+            import difflib
+
+            allowed = sorted(checks)
+            hints = [f"{u!r} (did you mean {c[0]!r}?)" if (c := difflib.get_close_matches(u, allowed, 1)) else repr(u)
+                     for u in unknown]
+            keyed = [u for u in unknown if isinstance(namespace.get(u), dict)]
+            tip = (f"; {keyed[0]!r} holds a mapping: a parameter file keyed by chapter name is read by "
+                   "`python -m collapse_lib.notebooks CHAPTER.py -f FILE` (plain papermill takes one "
+                   "chapter's section)") if keyed else ""
+            raise ParameterError(f"unknown parameter(s) {', '.join(hints)}; this chapter's parameters are: "
+                                 f"{', '.join(allowed)}{tip}")
+    return ChapterParameters(**{k: check(k, namespace[k]) for k, check in checks.items()})
 
 
 def validate(values: dict[str, Any], **specs: Any) -> "SimpleNamespace":

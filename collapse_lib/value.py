@@ -1,5 +1,5 @@
 """The value of synthetic data: one generation, real and synthetic mixed (chapter *The value
-of synthetic data*, SPEC §7).
+of synthetic data*).
 
 The experiment, for each seed and each cell ``(num_real, num_synthetic)``:
 
@@ -11,8 +11,10 @@ The experiment, for each seed and each cell ``(num_real, num_synthetic)``:
 
 It is generic over the :class:`~collapse_lib.workflows.Task` protocol (``sample_real``,
 ``fit``, ``sample``, ``evaluate``): a Gaussian scored by its exact held-out NLL
-(:class:`GaussianNLLTask`), a kernel density estimate (:class:`collapse_lib.kde.KDETask`),
-a random-design linear regression (:class:`RegressionTask`), or any other task.
+(:class:`collapse_lib.settings.gaussian.GaussianNLLTask`), a kernel density estimate
+(:class:`collapse_lib.settings.kde.KDETask`),
+a random-design linear regression (:class:`collapse_lib.settings.linear_regression.RegressionTask`),
+or any other task.
 
 What the generator saw is a parameter, because it decides what synthetic data can carry:
 
@@ -55,8 +57,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .gaussian import GaussianFit, GaussianTask
-from .paper import PaperValue
+from .setting import SETTINGS, check_params, get_setting
 from .validation import (ParameterError, check_choice, check_float, check_float_list, check_int, check_int_list,
                          check_seeds)
 from .workflows import Task, concat_examples, seed_rngs, take_examples
@@ -64,11 +65,7 @@ from .workflows import Task, concat_examples, seed_rngs, take_examples
 __all__ = [
     "GENERATORS",
     "SUBSETS",
-    "PAPER",
     "CappedWarning",
-    "GaussianNLLTask",
-    "RegressionFit",
-    "RegressionTask",
     "make_task",
     "grid_cells",
     "fixed_compute_cells",
@@ -82,130 +79,28 @@ __all__ = [
 GENERATORS: tuple[str, ...] = ("pool", "subset")
 SUBSETS: tuple[str, ...] = ("random", "first")
 
-#: The paper's language-model numbers (SPEC §7): eval loss with 256 real examples, without
-#: and with about 1k synthetic ones (read off the figure, not computed here).
-PAPER: tuple[PaperValue, ...] = (
-    PaperValue("one generation", {"num_real": 256, "num_synthetic": 0}, "test_loss", 1.39, 1.39),
-    PaperValue("one generation", {"num_real": 256, "num_synthetic": 1024}, "test_loss", 1.26, 1.26,
-               "about 1k synthetic"),
-)
-
-
 class CappedWarning(UserWarning):
     """A requested ``num_real`` exceeds the real data that exist; it was capped."""
 
 
 # --- tasks ---------------------------------------------------------------------------------
 
-class GaussianNLLTask(GaussianTask):
-    """:class:`~collapse_lib.gaussian.GaussianTask` scored by its held-out negative log-likelihood.
-
-    ``test_nll`` is the expected NLL of a fresh real point x ~ N(0, sigma2 I) under the fit
-    N(mu, Sigma), in closed form (an infinite held-out set, no test-sample noise):
-    0.5 [d log 2 pi + log det Sigma + sigma2 tr Sigma^-1 + mu^T Sigma^-1 mu].
-    ``kl`` = KL(truth || fit) = test_nll minus the truth's entropy 0.5 d (1 + log 2 pi sigma2).
-    Both are infinite when Sigma is singular (fewer than d + 1 training points).
-    """
-
-    def evaluate(self, model: GaussianFit) -> dict[str, float]:
-        out = super().evaluate(model)
-        d = self.d
-        entropy = 0.5 * d * (1.0 + math.log(2 * math.pi * self.sigma2))
-        try:
-            factor = np.linalg.cholesky(model.cov)
-        except np.linalg.LinAlgError:
-            out.update(test_nll=math.inf, kl=math.inf)
-            return out
-        logdet = 2.0 * float(np.log(np.diagonal(factor)).sum())
-        inv_factor = np.linalg.inv(factor)
-        trace_inv = float(np.einsum("ij,ij->", inv_factor, inv_factor))
-        z = inv_factor @ model.mu
-        nll = 0.5 * (d * math.log(2 * math.pi) + logdet + self.sigma2 * trace_inv + float(z @ z))
-        out.update(test_nll=nll, kl=nll - entropy)
-        return out
-
-
-@dataclass(frozen=True)
-class RegressionFit:
-    """A fitted linear model: coefficients ``w`` (d,) and the MLE noise variance ``sigma2``."""
-
-    w: np.ndarray
-    sigma2: float
-
-
-class RegressionTask:
-    """Linear regression with a random design, as a generative model of rows ``[x, y]``.
-
-    Truth: x ~ N(0, I_d), y = x . w* + sigma eps, with w* ~ N(0, I_d) drawn on the first call
-    of :meth:`sample_real` (from the real-data generator; one task per chain). The fit is
-    ordinary least squares (the minimum-norm solution when it is not unique) and the MLE
-    noise variance (residual sum of squares / rows). Sampling draws fresh inputs x ~ N(0, I_d)
-    and labels x . w_hat + sigma_hat eps. ``test_mse`` is the exact expected squared error on
-    a noiseless test point, E_x (x . (w_hat - w*))^2 = ||w_hat - w*||^2.
-
-    Unlike :class:`collapse_lib.linear_regression.LinearRegressionTask` (a fixed design that
-    every generation relabels), the number of rows here is free, which the mixing experiment
-    needs.
-    """
-
-    def __init__(self, d: int, sigma2: float = 1.0) -> None:
-        self.d = check_int("d", d, minimum=1)
-        self.sigma2 = check_float("sigma2", sigma2, minimum=0.0)
-        self.w_star: np.ndarray | None = None
-
-    def sample_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if self.w_star is None:
-            self.w_star = rng.standard_normal(self.d)
-        x = rng.standard_normal((n, self.d))
-        return np.column_stack([x, x @ self.w_star + math.sqrt(self.sigma2) * rng.standard_normal(n)])
-
-    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> RegressionFit:
-        x, y = data[:, :-1], data[:, -1]
-        rows = x.shape[0]
-        w = None
-        if rows >= self.d:
-            gram = x.T @ x
-            try:
-                factor = np.linalg.cholesky(gram)
-                w = np.linalg.solve(factor.T, np.linalg.solve(factor, x.T @ y))
-            except np.linalg.LinAlgError:
-                w = None
-        if w is None:
-            w = np.linalg.pinv(x) @ y
-        resid = y - x @ w
-        return RegressionFit(w, float(resid @ resid / rows))
-
-    def sample(self, model: RegressionFit, n: int, rng: np.random.Generator) -> np.ndarray:
-        x = rng.standard_normal((n, self.d))
-        return np.column_stack([x, x @ model.w + math.sqrt(model.sigma2) * rng.standard_normal(n)])
-
-    def evaluate(self, model: RegressionFit) -> dict[str, float]:
-        if self.w_star is None:
-            raise RuntimeError("evaluate() before sample_real(): the task has no truth yet")
-        err = model.w - self.w_star
-        return {"test_mse": float(err @ err), "sigma2_hat": model.sigma2}
-
-
 def make_task(setting: str, **params: Any) -> Callable[[], Task]:
-    """A factory of fresh tasks (one per seed) for ``setting`` in ``gaussian``, ``kde``,
-    ``linear_regression``; ``params`` go to the task's constructor.
+    """A factory of fresh tasks (one per seed) for the settings that take part in the
+    experiment (those whose :class:`~collapse_lib.setting.Setting` has a ``mixing_task``).
 
-    gaussian: ``d``, ``sigma2`` (:class:`GaussianNLLTask`); kde: ``dataset``, ``h``,
-    ``n_test`` (:class:`collapse_lib.kde.KDETask`); linear_regression: ``d``, ``sigma2``
-    (:class:`RegressionTask`).
+    ``params`` are the setting's parameters, checked now (unknown names and bad values fail
+    here, not in the middle of a run): gaussian ``d``, ``sigma2`` (scored by its exact
+    held-out NLL); kde ``dataset``, ``h``, ``n_test``; linear_regression ``d``, ``sigma2``
+    (a random design).
     """
-    check_choice("setting", setting, ("gaussian", "kde", "linear_regression"))
-    if setting == "gaussian":
-        d = check_int("d", params.get("d", 1), minimum=1)
-        sigma2 = check_float("sigma2", params.get("sigma2", 1.0), minimum=0.0, strict_minimum=True)
-        return lambda: GaussianNLLTask(d, sigma2)
-    if setting == "kde":
-        from .kde import KDETask
-
-        KDETask(**params)  # validates the parameters now, not in the middle of a run
-        return lambda: KDETask(**params)
-    RegressionTask(**params)
-    return lambda: RegressionTask(**params)
+    names = tuple(name for name in SETTINGS if get_setting(name).mixing_task is not None)
+    spec = get_setting(check_choice("setting", setting, names))
+    values = check_params(spec, params)
+    build = spec.mixing_task
+    assert build is not None
+    build(values)  # builds one now: fails before any seed runs
+    return lambda: build(values)
 
 
 # --- the cells -----------------------------------------------------------------------------

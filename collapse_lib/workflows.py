@@ -1,6 +1,6 @@
 """The three workflows as data-selection strategies, and the generation loop (chapter *Workflows*).
 
-A workflow decides what each generation trains on. The loop of SPEC §1 is written once,
+A workflow decides what each generation trains on. The paper's loop is written once,
 in :func:`run_chain`; every setting that has no batched fast path (language models, linear
 regression, discrete distributions, and any run with the options beyond the paper) goes
 through it, and the fast paths are tested against it.
@@ -142,7 +142,7 @@ class TrainingPool:
                 self.real = [fresh]
 
     def training_set(self, rng: np.random.Generator) -> Data:
-        """The training data of the current generation (SPEC §1)."""
+        """The training data of the current generation (chapter *Workflows*)."""
         if self.t == 1:  # the real data alone (Accumulate-Subsample: drawn without replacement)
             real = concat_examples(self.real)
             if self.workflow != "accumulate-subsample":
@@ -171,10 +171,13 @@ class TrainingPool:
 def run_chain(task: Task, workflow: str, *, n: int, n_generations: int, seed: int,
               real_mix: float = 0.0, fresh_real: bool = False,
               on_generation: Callable[[int], None] | None = None) -> list[dict[str, float]]:
-    """Run one chain of SPEC §1 and return one metrics dict per generation (t = 1..T).
+    """Run one chain of the loop and return one metrics dict per generation (t = 1..T).
 
     Generation 1 fits the real data alone; each later generation adds exactly ``n``
-    synthetic examples drawn from the previous generation's model.
+    synthetic examples drawn from the previous generation's model. The rows are the dicts
+    ``task.evaluate`` returned, kept as they are (a task may fill in a row later, say with
+    what it sampled from that model). A task may define ``finish(model, rng)``, called
+    once with the last generation's model (which is not sampled for training).
     """
     rng_real, rng = seed_rngs(seed)
     real = task.sample_real(n, rng_real)
@@ -183,11 +186,13 @@ def run_chain(task: Task, workflow: str, *, n: int, n_generations: int, seed: in
     rows: list[dict[str, float]] = []
     for t in range(1, n_generations + 1):
         model = task.fit(pool.training_set(rng), rng)
-        rows.append(dict(task.evaluate(model)))
-        if on_generation is not None:
-            on_generation(t)
+        rows.append(task.evaluate(model))
         if t < n_generations:
             pool.add(task.sample(model, n, rng))
+        elif hasattr(task, "finish"):
+            task.finish(model, rng)
+        if on_generation is not None:
+            on_generation(t)
     return rows
 
 

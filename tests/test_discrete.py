@@ -1,4 +1,4 @@
-"""Discrete distributions and Wright-Fisher fixation (collapse_lib.discrete, SPEC §6)."""
+"""Discrete distributions and Wright-Fisher fixation (collapse_lib.settings.discrete, SPEC §6)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import binom
 
 from collapse_lib import ParameterError, run_chain, simulate
-from collapse_lib.discrete import (
+from collapse_lib.settings.discrete import (
     DiscreteTask,
     distribution_metrics,
     fixation_generation,

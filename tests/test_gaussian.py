@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import collapse_lib as cl
-from collapse_lib import gaussian, theory
-from collapse_lib.gaussian import GaussianTask, SingularCovarianceWarning, bartlett_factor
+from collapse_lib.settings import gaussian
+from collapse_lib import theory
+from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning, bartlett_factor
 from collapse_lib.workflows import run_chain
 
 METRICS = list(gaussian.METRICS)

@@ -1,4 +1,4 @@
-"""Kernel density estimation (collapse_lib.kde): exactness, workflows, fast path, theory."""
+"""Kernel density estimation (collapse_lib.settings.kde): exactness, workflows, fast path, theory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy.special import logsumexp
 
-from collapse_lib import ParameterError, kde, simulate, theory
+from collapse_lib import ParameterError, simulate, theory
+from collapse_lib.settings import kde
 from collapse_lib.workflows import WORKFLOWS, run_chain, seed_rngs
 
 sklearn_neighbors = pytest.importorskip("sklearn.neighbors")

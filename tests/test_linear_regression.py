@@ -1,4 +1,4 @@
-"""Linear regression on a fixed design (collapse_lib.linear_regression, SPEC §5)."""
+"""Linear regression on a fixed design (collapse_lib.settings.linear_regression, SPEC §5)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from collapse_lib import ParameterError, run_chain, simulate
-from collapse_lib.linear_regression import LinearRegressionTask, draw_problem, ols
+from collapse_lib.settings.linear_regression import LinearRegressionTask, draw_problem, ols
 from collapse_lib.theory import (
     PI2_OVER_6,
     basel_partial_sum,

@@ -18,8 +18,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import collapse_lib as cl  # noqa: E402
-from collapse_lib.lm import data as D  # noqa: E402
-from collapse_lib.lm import model as M  # noqa: E402
+from collapse_lib.settings.lm import data as D  # noqa: E402
+from collapse_lib.settings.lm import model as M  # noqa: E402
 from collapse_lib.validation import ParameterError  # noqa: E402
 
 WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]

@@ -106,7 +106,7 @@ def test_library_import_has_no_side_effects():
     # them first, then check that collapse_lib itself changes nothing
     code = ("import warnings, numpy, sys, scipy.special, scipy.stats, pandas, matplotlib.pyplot, sklearn, tqdm;"
             "f = list(warnings.filters); s = numpy.random.get_state()[1][:3].tolist();"
-            "import collapse_lib, collapse_lib.plotting, collapse_lib.theory, collapse_lib.gaussian;"
+            "import collapse_lib, collapse_lib.plotting, collapse_lib.theory, collapse_lib.settings.gaussian;"
             "assert warnings.filters == f; assert numpy.random.get_state()[1][:3].tolist() == s;"
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([__import__("sys").executable, "-c", code], check=True)

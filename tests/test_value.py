@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from collapse_lib import value as V
-from collapse_lib.gaussian import GaussianFit
+from collapse_lib.settings.gaussian import GaussianFit
 from collapse_lib.validation import ParameterError
 
 

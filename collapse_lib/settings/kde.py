@@ -1,4 +1,4 @@
-"""Kernel density estimation (chapter *Kernel density estimation*, SPEC §3).
+"""Kernel density estimation (chapter *Kernel density estimation*).
 
 Each generation fits a Gaussian-kernel density estimate with bandwidth ``h`` to its
 training set and draws ``n`` new points from it: a training point chosen uniformly plus
@@ -9,7 +9,7 @@ Two implementations with one meaning, as for the Gaussian setting:
 
 * :class:`KDETask` runs through the generic loop :func:`~collapse_lib.workflows.run_chain`
   (the reference, also used for the options beyond the paper);
-* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate`. It makes the
+* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate.simulate`. It makes the
   same random draws in the same order as the generic loop, so it produces the same chains;
   it only scores them faster: all seeds at once, in cache-sized blocks, and under
   Accumulate with a fixed bandwidth it keeps a running log-sum-exp per test point, so each
@@ -41,10 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .paper import PaperValue
-from .simulate import Param, Setting
-from .validation import ParameterError, check_bool, check_choice, check_float, check_int
-from .workflows import check_workflow, run_chain, seed_rngs
+from ..setting import Param, Setting
+from ..validation import ParameterError, check_bool, check_choice, check_float, check_int
+from ..workflows import check_workflow, run_chain, seed_rngs
 
 __all__ = [
     "DATASETS",
@@ -55,7 +54,6 @@ __all__ = [
     "NOISE",
     "KDEFit",
     "KDETask",
-    "PAPER",
     "SETTING",
     "authors_blobs_test_set",
     "bandwidth_for",
@@ -87,23 +85,6 @@ DIMENSION: dict[str, int] = {"blobs": 2, "circles": 2, "moons": 2, "swiss_roll":
 METRICS = ("test_nll", "spread", "bandwidth", "ancestors")
 
 Sampler = Callable[[int, np.random.Generator], np.ndarray]
-
-#: The paper's KDE numbers (SPEC §3), at t = 100 unless ``conditions["t"]`` says otherwise.
-PAPER: tuple[PaperValue, ...] = (
-    PaperValue("replace", {"dataset": "circles", "h": 0.1, "n": 10, "t": 1}, "test_nll", 1, 4,
-               "first fit (every workflow)"),
-    PaperValue("replace", {"dataset": "circles", "h": 0.1, "n": 10}, "test_nll", 100, 100),
-    PaperValue("accumulate", {"dataset": "circles", "h": 0.1, "n": 10}, "test_nll", 1.3, 2),
-    PaperValue("replace", {"dataset": "moons", "h": 0.1, "n": 10, "t": 1}, "test_nll", 1, 4,
-               "first fit (every workflow)"),
-    PaperValue("replace", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 100, 100),
-    PaperValue("accumulate", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 1.3, 2),
-    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "t": 1}, "test_nll", 4.4, 4.4,
-               "first fit, test set from the same blobs"),
-    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "t": 1}, "authors_test_nll", 1574, 1574,
-               "first fit, the authors' test set (new random centres)"),
-)
-
 
 # --- data ----------------------------------------------------------------------------------
 
@@ -610,16 +591,26 @@ def _check_cell(values: dict[str, Any]) -> None:
                              f"got dataset {values['dataset']!r}")
 
 
-def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
-         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
-    if options["real_mix"] == 0 and not options["fresh_real"]:
-        return run_batched(workflow, n_generations, seeds, **params)
-    task_args = {k: params[k] for k in ("dataset", "h", "n_test", "authors_test")}
-    chains = [run_chain(KDETask(**task_args), workflow, n=params["n"], n_generations=n_generations,
-                        seed=s, **options) for s in seeds]
-    out = {m: np.array([[row[m] for row in chain] for chain in chains]) for m in METRICS}
-    out["test_nll"][:, ~evaluation_generations(n_generations, params["eval_points"])] = np.nan
-    return out
+def _task(params: dict[str, Any]) -> KDETask:
+    return KDETask(params["dataset"], params["h"], params["n_test"], params["authors_test"])
+
+
+def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return run_batched(workflow, n_generations, seeds, **params)
+
+
+def _finish(arrays: dict[str, np.ndarray], params: dict[str, Any], n_generations: int) -> dict[str, np.ndarray]:
+    """``test_nll`` is scored only at :func:`evaluation_generations` (NaN elsewhere)."""
+    arrays["test_nll"] = np.array(arrays["test_nll"], dtype=float)
+    arrays["test_nll"][:, ~evaluation_generations(n_generations, params["eval_points"])] = np.nan
+    return arrays
+
+
+def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:
+    d = DIMENSION[params["dataset"]]
+    per_seed = params["n"] * (8 * d + 8) * (1 if workflow == "replace" else n_generations)
+    batch = max(1, min(n_seeds, MEMORY_BUDGET // per_seed))
+    return 2.0 * batch * per_seed + 16.0 * n_seeds * params["n_test"] * (d + 2) + 8.0 * _BLOCK * 2
 
 
 SETTING = Setting(
@@ -636,7 +627,15 @@ SETTING = Setting(
                               "blobs only: score the authors' flawed test set (new random centres)"),
     },
     metrics=METRICS,
-    run=_run,
+    task=_task,
+    fast=_fast,
+    fast_exact=True,  # the fast path makes the loop's draws, in the loop's order
     validate=_check_cell,
+    finish=_finish,
+    may_be_nan=frozenset({"test_nll"}),
+    memory=_memory,
+    dependencies=("scikit-learn",),
+    mixing_task=_task,
     doc="Gaussian kernel density estimation on scikit-learn's toy data sets.",
+    extra={"example": {"dataset": "moons", "n": 12, "n_test": 40}},
 )

@@ -1,6 +1,6 @@
-"""The language-model task-setting for :func:`collapse_lib.simulate` (chapter *Language models*).
+"""The language-model task-setting (chapter *Language models*).
 
-Per seed and generation t (SPEC §4): copy the same pre-trained base, fine-tune it on the
+Per seed and generation t (as in the paper's language-model experiment): copy the same pre-trained base, fine-tune it on the
 workflow's training set, measure the cross-entropy on REAL held-out examples, then sample
 ``n`` well-formed synthetic examples from the fine-tuned model (temperature 1, from BOS
 alone) for the next generation. The loop and the workflow rules are the generic
@@ -27,6 +27,7 @@ the last generation, ``n_show`` examples drawn for display only), ``fit_seconds`
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,14 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from ..paper import PaperValue
-from ..simulate import Param, Setting
-from ..validation import ParameterError, check_choice, check_float, check_int, check_str
-from ..workflows import run_chain
+from ...setting import Param, Setting
+from ...validation import ParameterError, check_choice, check_float, check_int, check_str
 from . import data
 
 __all__ = ["Example", "LMTask", "LMFit", "load_base", "load_real", "make_task", "check_params",
-           "SETTING", "METRICS", "DEFAULT_MODEL", "CPU_BASE_NAME", "PAPER_GEMMA_2B"]
+           "SETTING", "METRICS", "DEFAULT_MODEL", "CPU_BASE_NAME"]
 
 METRICS = ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss", "n_train")
 EXTRA = ("samples", "fit_seconds", "sample_seconds", "sample_tokens", "eval_seconds")
@@ -76,7 +75,7 @@ class LMFit:
 
 _BASE_KEYS = ("lm_model", "lm_dataset", "n_reserve", "vocab_size", "d_model", "n_layer", "n_head",
               "max_len", "pretrain_steps", "pretrain_batch", "pretrain_lr", "device", "threads",
-              "cache_dir")
+              "base_dir")
 
 
 @lru_cache(maxsize=2)
@@ -95,7 +94,7 @@ def _load_base_cached(items: tuple[tuple[str, Any], ...]) -> tuple[Any, Any, dic
             fortunes, fortunes + corpus.reserve, key=key, vocab_size=p["vocab_size"],
             d_model=p["d_model"], n_layer=p["n_layer"], n_head=p["n_head"], max_len=p["max_len"],
             steps=p["pretrain_steps"], batch_size=p["pretrain_batch"], lr=p["pretrain_lr"],
-            threads=p["threads"], cache_dir=p["cache_dir"] or None, progress=True)
+            threads=p["threads"], cache_dir=p["base_dir"] or None, progress=True)
         model.to(device=device)
         return model, tok, meta
     return M.load_pretrained(p["lm_model"], device=device, dtype="float32")
@@ -105,7 +104,7 @@ def load_base(params: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
     """The base model, tokenizer and a metadata dict (``parameters``, ``path``...) of a run.
 
     ``lm_model="local-gpt2"``: the CPU default, pre-trained once and cached on disk
-    (:func:`~collapse_lib.lm.model.pretrain_base`); any other value is a hub name or a local
+    (:func:`~collapse_lib.settings.lm.model.pretrain_base`); any other value is a hub name or a local
     folder loaded with ``AutoModelForCausalLM`` / ``AutoTokenizer``. Kept in memory for the
     process, so the workflows of one chapter share it. Do not modify the returned model.
     """
@@ -122,7 +121,7 @@ def _corpus_cached(dataset: str, n_reserve: int, n_test: int, prompt_field: str,
 
 
 def load_real(params: dict[str, Any]) -> data.Corpus:
-    """The real data of a run (see :func:`collapse_lib.lm.data.load_corpus`)."""
+    """The real data of a run (see :func:`collapse_lib.settings.lm.data.load_corpus`)."""
     full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
     return _corpus_cached(full["lm_dataset"], full["n_reserve"], full["n_test"], full["lm_prompt_field"],
                           full["lm_response_field"], full["lm_train_split"], full["lm_test_split"])
@@ -155,17 +154,18 @@ def _prepared_real(items: tuple[tuple[str, Any], ...]):
 class LMTask:
     """The language-model setting for :func:`~collapse_lib.workflows.run_chain` (one seed).
 
-    ``fit`` fine-tunes a copy of the shared base; ``evaluate`` measures the real test loss;
-    ``sample`` writes ``n`` well-formed synthetic examples. Every draw comes from the
-    generators the loop passes in, so a seed's numbers are reproducible.
+    ``fit`` fine-tunes a copy of the shared base; ``evaluate`` measures the real test loss
+    and returns the generation's row, which ``sample`` completes with what it drew from
+    that model; ``finish`` draws the ``n_show`` display examples from the last model.
+    Every draw comes from the generators the loop passes in, so a seed's numbers are
+    reproducible. ``params`` are checked parameters with the defaults filled in.
     """
 
-    def __init__(self, params: dict[str, Any], n_generations: int, progress: bool = False) -> None:
+    def __init__(self, params: dict[str, Any], progress: bool = False) -> None:
         from . import model as M
 
         self.M = M
         self.p = params
-        self.n_generations = n_generations
         self.progress = progress
         self.device = M.resolve_device(params["device"])
         self.base, self.tokenizer, self.base_meta = load_base(params)
@@ -188,7 +188,7 @@ class LMTask:
 
     def _encode(self, texts: list[str]) -> list[list[int]]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for text, ids in zip(todo, self.M.encode(self.tokenizer, todo)):
+        for text, ids in zip(todo, self.M.encode(self.tokenizer, todo), strict=True):
             self._cache[text] = ids
         return [self._cache[t] for t in texts]
 
@@ -200,11 +200,12 @@ class LMTask:
         self.t += 1
         p = self.p
         seqs = self._encode([e.text for e in examples])
-        model, stats = self.M.fine_tune(
-            self.base, seqs, rng=rng, pad_id=self.pad_id, device=self.device, epochs=p["epochs"],
-            steps=p["steps"], batch_size=p["batch_size"], micro_batch=p["micro_batch"], lr=p["lr"],
-            warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"], amp=p["dtype"],
-            progress=self.progress, desc=f"fine-tune t={self.t}")
+        with self.M.torch_threads(p["threads"]):
+            model, stats = self.M.fine_tune(
+                self.base, seqs, rng=rng, pad_id=self.pad_id, device=self.device, epochs=p["epochs"],
+                steps=p["steps"], batch_size=p["batch_size"], micro_batch=p["micro_batch"], lr=p["lr"],
+                warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"], amp=p["dtype"],
+                progress=self.progress, desc=f"fine-tune t={self.t}")
         return LMFit(model=model, tokens_seen=stats.tokens_seen,
                      real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
                      train_loss=stats.train_loss, seconds=stats.seconds, t=self.t)
@@ -230,7 +231,7 @@ class LMTask:
                             sample_seconds=stats.seconds, sample_tokens=stats.tokens)
         return [Example(text, False) for text in stats.kept]
 
-    def evaluate(self, fit: LMFit) -> dict[str, float]:
+    def evaluate(self, fit: LMFit) -> dict[str, Any]:
         started = time.perf_counter()
         with self.M.torch_threads(self.p["threads"]):
             loss = self.M.mean_loss(fit.model, self.test, batch_size=self.p["eval_batch"],
@@ -240,72 +241,18 @@ class LMTask:
                "samples": (), "fit_seconds": fit.seconds, "sample_seconds": math.nan,
                "sample_tokens": 0, "eval_seconds": time.perf_counter() - started}
         self.log.append(row)
-        return {k: row[k] for k in METRICS}
+        return row
 
-    def show_last(self, fit: LMFit, rng: np.random.Generator) -> None:
+    def finish(self, fit: LMFit, rng: np.random.Generator) -> None:
         """Draw ``n_show`` examples from the last model, for display only (after all metrics)."""
         if self.p["n_show"] > 0:
             stats = self._sample(fit, self.p["n_show"], rng)
             self.log[-1].update(samples=tuple(stats.kept))
 
 
-def make_task(params: dict[str, Any], n_generations: int = 1, progress: bool = False) -> LMTask:
-    """An :class:`LMTask` for checked parameters (defaults filled in)."""
-    full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
-    return LMTask(full, n_generations, progress)
-
-
-class _ChainTask:
-    """Wraps :class:`LMTask` for one chain: fits under the thread setting, and draws the
-    display samples of the last generation."""
-
-    def __init__(self, task: LMTask) -> None:
-        self.task = task
-        self._last_fit: LMFit | None = None
-
-    def sample_real(self, n, rng):
-        return self.task.sample_real(n, rng)
-
-    def fit(self, examples, rng):
-        with self.task.M.torch_threads(self.task.p["threads"]):
-            self._last_fit = self.task.fit(examples, rng)
-        self._rng = rng
-        return self._last_fit
-
-    def sample(self, fit, n, rng):
-        return self.task.sample(fit, n, rng)
-
-    def evaluate(self, fit):
-        out = self.task.evaluate(fit)
-        if fit.t == self.task.n_generations:
-            self.task.show_last(fit, self._rng)
-        return out
-
-
-def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
-         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(seeds) * n_generations, desc=f"lm {workflow}", unit="gen",
-               disable=not progress, mininterval=1.0)
-    logs = []
-    for seed in seeds:
-        task = LMTask(params, n_generations, progress=False)
-        run_chain(_ChainTask(task), workflow, n=params["n"], n_generations=n_generations, seed=seed,
-                  on_generation=lambda t: bar.update(1), **options)
-        logs.append(task.log)
-    bar.close()
-    out: dict[str, np.ndarray] = {}
-    for name in METRICS + EXTRA:
-        if name == "samples":
-            arr = np.empty((len(seeds), n_generations), dtype=object)
-            for i, log in enumerate(logs):
-                for j, row in enumerate(log):
-                    arr[i, j] = row["samples"]
-            out[name] = arr
-        else:
-            out[name] = np.array([[row[name] for row in log] for log in logs], dtype=float)
-    return out
+def make_task(params: dict[str, Any], progress: bool = False) -> LMTask:
+    """An :class:`LMTask` for ``params`` (checked here, defaults filled in)."""
+    return LMTask(check_params(params), progress)
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -319,6 +266,67 @@ def _check(values: dict[str, Any]) -> None:
         raise ParameterError(f"parameter 'max_len' must be >= 8 for the local model; got {values['max_len']}")
     if values["lm_model"] != CPU_BASE_NAME and values["max_len"] == 0 and values["max_new_tokens"] == 0:
         raise ParameterError("a hub model needs 'max_new_tokens' > 0 (or 'max_len' > 0)")
+    _check_device(values["device"])
+    if values["lm_model"] != CPU_BASE_NAME:
+        _check_model(values["lm_model"])
+
+
+def _check_device(device: str) -> None:
+    """A device the installed torch can use (``"auto"`` always can)."""
+    if device in ("cpu", "auto"):
+        return
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        raise ParameterError(f"parameter 'device' is 'cuda', but this torch ({torch.__version__}, {build}) "
+                             "sees no CUDA device; use 'cpu', or 'auto' to take a GPU when there is one")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise ParameterError("parameter 'device' is 'mps', but this machine has no Apple GPU; use 'cpu' or 'auto'")
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def _check_model(name: str) -> None:
+    """A model that can be loaded: a local folder (looked for first), a model in the local
+    Hugging Face cache, or a hub name when the hub can be reached. Refuses at once
+    otherwise, instead of a minute of network retries."""
+    from pathlib import Path
+
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").exists():
+            raise ParameterError(f"parameter 'lm_model': folder {name!r} holds no config.json (save a model "
+                                 "there with save_pretrained)")
+        return
+    if not _HUB_ID.match(name) or name.startswith((".", "/", "~")):
+        raise ParameterError(f"parameter 'lm_model': {name!r} is neither {CPU_BASE_NAME!r}, nor an existing "
+                             "folder, nor a hub model name such as 'google/gemma-2-2b'")
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return  # in the local cache: loads without a network
+    if constants.HF_HUB_OFFLINE or not _hub_reachable(constants.ENDPOINT):
+        raise ParameterError(
+            f"parameter 'lm_model': {name!r} is not a local folder, is not in the local Hugging Face "
+            "cache, and the hub cannot be reached from this machine (offline). Pass "
+            f"{CPU_BASE_NAME!r}, a folder written by save_pretrained, or run with a network")
+
+
+def _hub_reachable(endpoint: str, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub's endpoint opens within ``timeout`` seconds."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(endpoint)
+    try:
+        with socket.create_connection((url.hostname or "", url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _int(minimum: int, maximum: int | None = None):
@@ -384,31 +392,22 @@ SETTING = Setting(
                        "for mixed precision (weights and optimiser state stay float32)"),
         "threads": Param(_int(0), 1, "torch intra-op threads (0 = torch's default); the count "
                          "changes the last bits of the numbers, so keep it fixed"),
-        "cache_dir": Param(_str, "", "folder of cached pre-trained bases ('' = _cache/lm at the "
-                           "repository root)"),
+        "base_dir": Param(_str, "", "folder of cached pre-trained bases ('' = lm-bases/ in the result "
+                          "store's folder)"),
     },
     metrics=METRICS,
-    run=_run,
+    task=LMTask,
     validate=_check,
+    may_be_nan=frozenset({"acceptance_rate"}),
+    columns=EXTRA,
+    dependencies=("torch", "transformers", "tokenizers"),
     doc="Language models: fine-tune the same base each generation, sample, score real held-out text.",
 )
 
 
 def check_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Check language-model parameters as :func:`~collapse_lib.simulate` will (unknown names,
-    types, ranges, combinations) and return them with the defaults filled in."""
-    from ..simulate import _check_params
+    """Check language-model parameters as :func:`~collapse_lib.simulate.simulate` will
+    (unknown names, types, ranges, combinations) and return them with the defaults filled in."""
+    from ...setting import check_params as check
 
-    return _check_params(SETTING, dict(params))
-
-
-#: The paper's Gemma-2-2B on HelpSteer2 (SPEC §4): eval loss in nats/token, read off its
-#: figure. ``t`` is the generation; t = 1 is the fine-tune on real data alone.
-PAPER_GEMMA_2B: tuple[PaperValue, ...] = (
-    PaperValue("replace", {"t": 1}, "test_loss", 1.09, 1.09, "t = 1 is the same fit for every workflow"),
-    PaperValue("replace", {"t": 4}, "test_loss", 2.2, 2.2),
-    PaperValue("replace", {"t": 10}, "test_loss", 2.6, 2.6, "about 2.6 from t = 10 to 20"),
-    PaperValue("accumulate-subsample", {"t": 3}, "test_loss", 1.14, 1.14),
-    PaperValue("accumulate-subsample", {"t": 19}, "test_loss", 1.21, 1.21),
-    PaperValue("accumulate", {"t": 10}, "test_loss", 1.09, 1.10, "flat at 1.09-1.10 throughout"),
-)
+    return check(SETTING, dict(params))

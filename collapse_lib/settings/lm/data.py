@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import ParameterError
+from ...validation import ParameterError
 
 __all__ = [
     "USER_PREFIX",

@@ -46,7 +46,7 @@ from torch.nn import functional as F
 from .data import parse_example
 
 __all__ = [
-    "DEFAULT_CACHE_DIR",
+    "default_cache_dir",
     "SPECIAL_TOKENS",
     "FitStats",
     "SampleStats",
@@ -69,13 +69,17 @@ __all__ = [
     "autocast",
 ]
 
-#: Default cache of pre-trained bases: ``_cache/lm`` at the repository root (gitignored).
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "_cache" / "lm"
+def default_cache_dir() -> Path:
+    """Where pre-trained bases are cached: ``lm-bases/`` in the result store's folder (``_cache/`` at
+    the repository root, or ``$COLLAPSE_STORE``)."""
+    from ...files import default_location
+
+    return default_location() / "lm-bases"
 
 SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>"}
 
-#: Bumped when a change to pre-training alters the base (invalidates cached bases).
-BASE_VERSION = 1
+#: The modules whose source determines a pre-trained base (its cache key includes their hash).
+BASE_SOURCES = ("collapse_lib.settings.lm.model", "collapse_lib.settings.lm.data")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -425,7 +429,7 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
 
     A document is kept if it ends with EOS within ``max_new_tokens``, holds no other
     special token, and ``keep(text)`` holds (default: it parses as
-    ``user: ...\\nassistant: ...``, :func:`~collapse_lib.lm.data.parse_example`). Batches
+    ``user: ...\\nassistant: ...``, :func:`~collapse_lib.settings.lm.data.parse_example`). Batches
     shrink to what the acceptance rate so far says is still needed. Raises ``RuntimeError``
     after ``max_factor * n`` documents without ``n`` kept. The draws come from a
     ``torch.Generator`` seeded from ``rng``: same ``rng`` state, same samples.
@@ -445,7 +449,8 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
         if generated >= max_factor * n:
             raise RuntimeError(f"only {len(kept)} of {n} samples were well-formed after {generated} "
                                f"draws (acceptance {well / generated:.1%}); the model does not "
-                               "write the example format: train longer or raise max_factor")
+                               "write the example format: train longer (parameter 'steps' or 'epochs') "
+                               "or raise parameter 'max_sample_factor'")
         rate = well / generated if generated else 1.0
         need = n - len(kept)
         count = min(batch_size, max(8, math.ceil(1.1 * need / max(rate, 0.05))))
@@ -465,23 +470,6 @@ def sample_examples(model, tokenizer, n: int, *, rng: np.random.Generator, batch
 
 # --- bases ----------------------------------------------------------------------------------
 
-def _atomic_save_dir(final: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder under a temporary name, then rename it into place (atomic); if another
-    process got there first, keep theirs."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
-    try:
-        write(tmp)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / "meta.json").exists():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: dict[str, Any],
                   vocab_size: int = 2048, d_model: int = 128, n_layer: int = 4, n_head: int = 4,
                   max_len: int = 128, steps: int = 400, batch_size: int = 32, lr: float = 2e-3,
@@ -492,21 +480,25 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
     Trains the tokenizer on ``tokenizer_texts``, then the model from a seeded random
     initialisation on the documents of ``texts`` that fit in ``max_len`` tokens, with
     AdamW, warm-up and a cosine decay. The result is saved under ``cache_dir`` (default
-    :data:`DEFAULT_CACHE_DIR`) in a folder named by a hash of every argument, the corpus
+    :func:`default_cache_dir`) in a folder named by a hash of every argument, the corpus
     identity in ``key`` and the library versions, written atomically; later calls load it.
     Returns ``(model, tokenizer, meta)``.
     """
     import transformers
     from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
-    from ..simulate import cache_key
+    import hashlib
+
+    from ...files import atomic_write
+    from ...setting import source_digest
 
     hparams = dict(vocab_size=vocab_size, d_model=d_model, n_layer=n_layer, n_head=n_head,
                    max_len=max_len, steps=steps, batch_size=batch_size, lr=lr, warmup=warmup,
                    seed=seed)
-    full_key = {"base_version": BASE_VERSION, "torch": torch.__version__,
+    full_key = {"source": source_digest(list(BASE_SOURCES)), "torch": torch.__version__,
                 "transformers": transformers.__version__, **key, **hparams}
-    folder = Path(cache_dir or DEFAULT_CACHE_DIR) / f"base-{cache_key(full_key)}"
+    blob = json.dumps(full_key, sort_keys=True, default=str).encode()
+    folder = Path(cache_dir or default_cache_dir()) / f"base-{hashlib.sha256(blob).hexdigest()[:16]}"
     if not (folder / "meta.json").exists():
         rng = np.random.default_rng([int(seed), 7])
         with torch_threads(threads):
@@ -530,7 +522,7 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
 
         with _quiet_transformers():
-            _atomic_save_dir(folder, write)
+            atomic_write(folder, write, directory=True)
     with _quiet_transformers():
         model = GPT2LMHeadModel.from_pretrained(folder)
         tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)

@@ -1,4 +1,4 @@
-"""Multivariate Gaussian estimation (chapter *Multivariate Gaussians*, SPEC §2).
+"""Multivariate Gaussian estimation (chapter *Multivariate Gaussians*).
 
 Truth N(0, sigma2 I_d). Each generation fits the sample mean and the MLE covariance
 (divide by the number of points, as the authors do) and draws ``n`` points from the fit.
@@ -6,9 +6,9 @@ Truth N(0, sigma2 I_d). Each generation fits the sample mean and the MLE covaria
 Two implementations with one meaning:
 
 * :class:`GaussianTask` runs through the generic loop :func:`~collapse_lib.workflows.run_chain`,
-  point by point, exactly as SPEC §1 is written (the reference, also used for the
+  point by point, exactly as the paper's loop is written (the reference, also used for the
   options beyond the paper);
-* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate`: all seeds at
+* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate.simulate`: all seeds at
   once, and the synthetic points enter only through their sufficient statistics. The mean
   of ``n`` draws from N(mu, F F^T) is mu + F z / sqrt(n), and their scatter matrix is
   F A A^T F^T with A the Bartlett factor of a Wishart(I, n - 1) matrix, independent of the
@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .simulate import Param, Setting
-from .validation import ParameterError, check_float, check_int
-from .workflows import run_chain, seed_rngs
+from ..setting import Param, Setting
+from ..validation import ParameterError, check_float, check_int
+from ..workflows import run_chain, seed_rngs
 
-__all__ = ["GaussianTask", "GaussianFit", "SingularCovarianceWarning", "run_batched", "SETTING", "fitted_path",
-           "METRICS"]
+__all__ = ["METRICS", "SETTING", "GaussianFit", "GaussianNLLTask", "GaussianTask", "SingularCovarianceWarning",
+           "fitted_path", "run_batched"]
 
 METRICS = ("mean_sq_error", "cov_trace_ratio", "cov_logdet_ratio", "cov_det_ratio")
 
@@ -165,10 +165,11 @@ def _threads() -> int:
 
 
 def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
-                sigma2: float, progress: bool = False) -> dict[str, np.ndarray]:
+                sigma2: float) -> dict[str, np.ndarray]:
     """All seeds of one (workflow, d, n, sigma2) cell at once; see the module docstring.
 
-    Returns ``metric -> (n_seeds, n_generations)`` arrays plus the ``singular`` flag.
+    Returns ``metric -> (n_seeds, n_generations)`` arrays (the setting's ``finish`` adds
+    the ``singular`` flag and blanks the determinants of singular cells).
     Each seed draws from its own generators (:func:`~collapse_lib.workflows.seed_rngs`), so a
     seed's numbers do not depend on which other seeds run beside it (nor on the number of
     threads that run the Accumulate-Subsample chains). BLAS runs single-threaded: the
@@ -255,10 +256,6 @@ def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n:
         "cov_logdet_ratio": logdets - d * math.log(sigma2),
     }
     out["cov_det_ratio"] = np.exp(out["cov_logdet_ratio"])
-    if singular:
-        out["cov_logdet_ratio"][:] = np.nan
-        out["cov_det_ratio"][:] = np.nan
-    out["singular"] = np.full((s_count, T), singular)
     return out
 
 
@@ -266,26 +263,62 @@ def _check_cell(values: dict[str, Any]) -> None:
     if values["n"] < 2:
         raise ParameterError("parameter 'n' must be >= 2 for the Gaussian setting (the MLE "
                              f"covariance of one point is zero); got {values['n']}")
+    if values["n"] <= values["d"]:
+        warnings.warn(f"n={values['n']} <= d={values['d']}: the fitted covariance is singular at every "
+                      "generation; cov_logdet_ratio and cov_det_ratio are undefined (NaN, flagged by "
+                      "the 'singular' column)", SingularCovarianceWarning, stacklevel=5)
 
 
-def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
-         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
-    d, n, sigma2 = params["d"], params["n"], params["sigma2"]
-    if n <= d:
-        warnings.warn(f"n={n} <= d={d}: the fitted covariance is singular at every generation; "
-                      "cov_logdet_ratio and cov_det_ratio are undefined (NaN, flagged by the "
-                      "'singular' column)", SingularCovarianceWarning, stacklevel=4)
-    if options["real_mix"] == 0 and not options["fresh_real"]:
-        return run_batched(workflow, n_generations, seeds, d, n, sigma2, progress)
-    task = GaussianTask(d, sigma2)
-    rows = [run_chain(task, workflow, n=n, n_generations=n_generations, seed=s, **options)
-            for s in seeds]
-    out = {m: np.array([[r[m] for r in chain] for chain in rows]) for m in METRICS}
-    if n <= d:  # structurally singular: never report a rounding-error determinant
-        out["cov_logdet_ratio"][:] = np.nan
-        out["cov_det_ratio"][:] = np.nan
-    out["singular"] = np.full((len(seeds), n_generations), n <= d)
-    return out
+def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return run_batched(workflow, n_generations, seeds, params["d"], params["n"], params["sigma2"])
+
+
+def _finish(arrays: dict[str, np.ndarray], params: dict[str, Any], n_generations: int) -> dict[str, np.ndarray]:
+    """n <= d: structurally singular, so never report a rounding-error determinant."""
+    singular = params["n"] <= params["d"]
+    if singular:
+        for name in ("cov_logdet_ratio", "cov_det_ratio"):
+            arrays[name] = np.full_like(np.asarray(arrays[name], dtype=float), np.nan)
+    arrays["singular"] = np.full(np.shape(arrays["mean_sq_error"]), singular)
+    return arrays
+
+
+def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:
+    d, n = params["d"], params["n"]
+    k = min(d, n - 1)
+    state = 8.0 * n_seeds * (3 * n_generations * d + d * k + 8 * k * k + n * k)
+    if workflow == "accumulate-subsample":  # every point of a chain is kept (a few chains at once)
+        state += 8.0 * n_generations * n * k * min(n_seeds, _threads())
+    return state
+
+
+class GaussianNLLTask(GaussianTask):
+    """:class:`GaussianTask` scored by its held-out negative log-likelihood (chapter *The
+    value of synthetic data*).
+
+    ``test_nll`` is the expected NLL of a fresh real point x ~ N(0, sigma2 I) under the fit
+    N(mu, Sigma), in closed form (an infinite held-out set, no test-sample noise):
+    0.5 [d log 2 pi + log det Sigma + sigma2 tr Sigma^-1 + mu^T Sigma^-1 mu].
+    ``kl`` = KL(truth || fit) = test_nll minus the truth's entropy 0.5 d (1 + log 2 pi sigma2).
+    Both are infinite when Sigma is singular (fewer than d + 1 training points).
+    """
+
+    def evaluate(self, model: GaussianFit) -> dict[str, float]:
+        out = super().evaluate(model)
+        d = self.d
+        entropy = 0.5 * d * (1.0 + math.log(2 * math.pi * self.sigma2))
+        try:
+            factor = np.linalg.cholesky(model.cov)
+        except np.linalg.LinAlgError:
+            out.update(test_nll=math.inf, kl=math.inf)
+            return out
+        logdet = 2.0 * float(np.log(np.diagonal(factor)).sum())
+        inv_factor = np.linalg.inv(factor)
+        trace_inv = float(np.einsum("ij,ij->", inv_factor, inv_factor))
+        z = inv_factor @ model.mu
+        nll = 0.5 * (d * math.log(2 * math.pi) + logdet + self.sigma2 * trace_inv + float(z @ z))
+        out.update(test_nll=nll, kl=nll - entropy)
+        return out
 
 
 SETTING = Setting(
@@ -297,9 +330,17 @@ SETTING = Setting(
                         "true variance per coordinate, float > 0"),
     },
     metrics=METRICS,
-    run=_run,
+    task=lambda p: GaussianTask(p["d"], p["sigma2"]),
+    fast=_fast,
+    fast_exact=False,  # the fast path draws sufficient statistics, not points
     validate=_check_cell,
+    finish=_finish,
+    may_be_nan=frozenset({"cov_logdet_ratio", "cov_det_ratio"}),
+    columns=("singular",),
+    memory=_memory,
+    mixing_task=lambda p: GaussianNLLTask(p["d"], p["sigma2"]),
     doc="Multivariate Gaussian: mean and MLE covariance refit each generation.",
+    extra={"example": {"d": 3, "n": 20}},
 )
 
 

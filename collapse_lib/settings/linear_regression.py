@@ -1,4 +1,4 @@
-"""Linear regression on a fixed design (chapter *Linear regression*, SPEC §5).
+"""Linear regression on a fixed design (chapter *Linear regression*).
 
 Truth: coefficients w* ~ N(0, I_d), drawn once per seed, and a fixed design X0 (n x d,
 entries N(0, 1)). The real labels are X0 w* + sigma eps. Each generation fits ordinary
@@ -14,7 +14,7 @@ Two implementations with one meaning:
 * :class:`LinearRegressionTask` runs through the generic loop
   :func:`~collapse_lib.workflows.run_chain` with the actual rows (the reference, also used
   for the options beyond the paper);
-* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate`. It draws the
+* :func:`run_batched` is the fast path used by :func:`~collapse_lib.simulate.simulate`. It draws the
   same random numbers in the same order as the generic loop, so for a given seed the two
   agree to rounding error, but it never stacks data: with P = pinv(X0), Replace is
   w_t = P (X0 w_{t-1} + sigma eps_t), Accumulate is w_t = P (y_1 + ... + y_t) / t (the
@@ -32,25 +32,14 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .paper import PaperValue
-from .simulate import Param, Setting
-from .validation import check_float, check_int
-from .workflows import run_chain, seed_rngs
+from ..setting import Param, Setting
+from ..validation import check_float, check_int
+from ..workflows import run_chain, seed_rngs
 
-__all__ = ["LinearRegressionTask", "LinearProblem", "draw_problem", "ols", "design_pinv",
-           "run_batched", "SETTING",
-           "METRICS", "PAPER", "regime"]
+__all__ = ["METRICS", "SETTING", "LinearProblem", "LinearRegressionTask", "RegressionFit", "RegressionTask",
+           "design_pinv", "draw_problem", "ols", "regime", "run_batched"]
 
 METRICS = ("test_mse", "param_error")
-
-#: The paper's figure, Replace test_mse at d = 10, sigma2 = 1, t = 100 (SPEC §5): the
-#: targets the chapter compares its run with (read off the figure, not computed here).
-PAPER: tuple[PaperValue, ...] = (
-    PaperValue("replace", {"d": 10, "n": 32, "sigma2": 1.0}, "test_mse", 48, 48),
-    PaperValue("replace", {"d": 10, "n": 100, "sigma2": 1.0}, "test_mse", 11, 11),
-    PaperValue("replace", {"d": 10, "n": 1000, "sigma2": 1.0}, "test_mse", 1.0, 1.0),
-)
-
 
 def regime(d: int, n: int) -> str:
     """Which closed form holds for a (d, n) cell (chapter *Linear regression*).
@@ -241,18 +230,80 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
     return out
 
 
-def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
-         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
-    d, n, sigma2, n_test = params["d"], params["n"], params["sigma2"], params["n_test"]
+def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
     # The matrices here are small (at most n x d); a multi-threaded BLAS spends more time
     # handing them between threads than computing, and on a busy machine (2 shared cores)
     # runs 10-20x slower than one thread. One thread, for this call only.
     with threadpool_limits(1, user_api="blas"):
-        if options["real_mix"] == 0 and not options["fresh_real"]:
-            return run_batched(workflow, n_generations, seeds, d, n, sigma2, n_test)
-        rows = [run_chain(LinearRegressionTask(d, sigma2, n_test), workflow, n=n,
-                          n_generations=n_generations, seed=s, **options) for s in seeds]
-    return {m: np.array([[r[m] for r in chain] for chain in rows]) for m in METRICS}
+        return run_batched(workflow, n_generations, seeds, params["d"], params["n"], params["sigma2"],
+                           params["n_test"])
+
+
+def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:
+    d, n = params["d"], params["n"]
+    pool = n_generations * n if workflow == "accumulate-subsample" else 2 * n
+    return 8.0 * n_seeds * (3 * n * d + 2 * d * d + pool + params["n_test"] * d / n_seeds)
+
+
+@dataclass(frozen=True)
+class RegressionFit:
+    """A fitted linear model: coefficients ``w`` (d,) and the MLE noise variance ``sigma2``."""
+
+    w: np.ndarray
+    sigma2: float
+
+
+class RegressionTask:
+    """Linear regression with a random design, as a generative model of rows ``[x, y]``.
+
+    Truth: x ~ N(0, I_d), y = x . w* + sigma eps, with w* ~ N(0, I_d) drawn on the first call
+    of :meth:`sample_real` (from the real-data generator; one task per chain). The fit is
+    ordinary least squares (the minimum-norm solution when it is not unique) and the MLE
+    noise variance (residual sum of squares / rows). Sampling draws fresh inputs x ~ N(0, I_d)
+    and labels x . w_hat + sigma_hat eps. ``test_mse`` is the exact expected squared error on
+    a noiseless test point, E_x (x . (w_hat - w*))^2 = ||w_hat - w*||^2.
+
+    Unlike :class:`LinearRegressionTask` (a fixed design that
+    every generation relabels), the number of rows here is free, which the mixing experiment
+    needs.
+    """
+
+    def __init__(self, d: int, sigma2: float = 1.0) -> None:
+        self.d = check_int("d", d, minimum=1)
+        self.sigma2 = check_float("sigma2", sigma2, minimum=0.0)
+        self.w_star: np.ndarray | None = None
+
+    def sample_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.w_star is None:
+            self.w_star = rng.standard_normal(self.d)
+        x = rng.standard_normal((n, self.d))
+        return np.column_stack([x, x @ self.w_star + math.sqrt(self.sigma2) * rng.standard_normal(n)])
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> RegressionFit:
+        x, y = data[:, :-1], data[:, -1]
+        rows = x.shape[0]
+        w = None
+        if rows >= self.d:
+            gram = x.T @ x
+            try:
+                factor = np.linalg.cholesky(gram)
+                w = np.linalg.solve(factor.T, np.linalg.solve(factor, x.T @ y))
+            except np.linalg.LinAlgError:
+                w = None
+        if w is None:
+            w = np.linalg.pinv(x) @ y
+        resid = y - x @ w
+        return RegressionFit(w, float(resid @ resid / rows))
+
+    def sample(self, model: RegressionFit, n: int, rng: np.random.Generator) -> np.ndarray:
+        x = rng.standard_normal((n, self.d))
+        return np.column_stack([x, x @ model.w + math.sqrt(model.sigma2) * rng.standard_normal(n)])
+
+    def evaluate(self, model: RegressionFit) -> dict[str, float]:
+        if self.w_star is None:
+            raise RuntimeError("evaluate() before sample_real(): the task has no truth yet")
+        err = model.w - self.w_star
+        return {"test_mse": float(err @ err), "sigma2_hat": model.sigma2}
 
 
 SETTING = Setting(
@@ -267,6 +318,11 @@ SETTING = Setting(
                         "noiseless test points for test_mse, int >= 1"),
     },
     metrics=METRICS,
-    run=_run,
+    task=lambda p: LinearRegressionTask(p["d"], p["sigma2"], p["n_test"]),
+    fast=_fast,
+    fast_exact=True,  # the fast path makes the loop's draws, in the loop's order
+    memory=_memory,
+    mixing_task=lambda p: RegressionTask(p["d"], p["sigma2"]),
+    extra={"example": {"d": 3, "n": 12, "n_test": 50}},
     doc="Linear regression on a fixed Gaussian design: OLS refit on its own noisy predictions.",
 )

@@ -1,4 +1,4 @@
-"""Discrete distributions (chapter *Discrete distributions*, SPEC §6).
+"""Discrete distributions (chapter *Discrete distributions*).
 
 Truth: the uniform distribution on K outcomes (parameter ``k``). Each generation fits the
 empirical frequencies of its training data and draws ``n`` outcomes from the fit. Under
@@ -18,7 +18,7 @@ Two implementations with one meaning:
 
 * :class:`DiscreteTask` runs through the generic loop :func:`~collapse_lib.workflows.run_chain`
   with the individual outcomes (the reference, also used for the options beyond the paper);
-* :func:`run_batched`, the fast path used by :func:`~collapse_lib.simulate`, keeps only
+* :func:`run_batched`, the fast path used by :func:`~collapse_lib.simulate.simulate`, keeps only
   counts: a sample of n is a multinomial draw, and a subsample of n from the pool without
   replacement is a multivariate hypergeometric draw. Replace and Accumulate draw the same
   random numbers as the generic loop (the task also samples through a multinomial draw), so
@@ -36,25 +36,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .paper import PaperValue
-from .simulate import Param, Setting
-from .validation import check_int, check_seeds
-from .workflows import check_workflow, run_chain, seed_rngs
+from ..setting import Param, Setting
+from ..validation import ParameterError, check_int, check_seeds
+from ..workflows import check_workflow, run_chain, seed_rngs
 
 __all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
-           "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS",
-           "PAPER"]
+           "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS"]
 
 METRICS = ("normalised_entropy", "n_surviving", "tv_distance", "simpson_diversity")
-
-#: The paper's mean generations until one outcome remains, Replace, K = 10 (SPEC §6): the
-#: targets the chapter compares its run with (read off the figure, not computed here).
-PAPER: tuple[PaperValue, ...] = (
-    PaperValue("replace", {"k": 10, "n": 10}, "fixation_generation", 17, 17),
-    PaperValue("replace", {"k": 10, "n": 100}, "fixation_generation", 200, 200),
-    PaperValue("replace", {"k": 10, "n": 1000}, "fixation_generation", 1.8e3, 1.8e3),
-)
-
 
 def distribution_metrics(freqs: np.ndarray) -> dict[str, np.ndarray]:
     """The metrics of fitted distributions ``freqs`` (..., K), each of shape ``freqs.shape[:-1]``."""
@@ -205,14 +194,25 @@ def summarise_fixation(times: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _run(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
-         options: dict[str, Any], progress: bool) -> dict[str, np.ndarray]:
-    k, n = params["k"], params["n"]
-    if options["real_mix"] == 0 and not options["fresh_real"]:
-        return run_batched(workflow, n_generations, seeds, k, n)
-    rows = [run_chain(DiscreteTask(k), workflow, n=n, n_generations=n_generations, seed=s, **options)
-            for s in seeds]
-    return {m: np.array([[r[m] for r in chain] for chain in rows]) for m in METRICS}
+#: Largest pool Accumulate-Subsample can subsample from: numpy's multivariate hypergeometric
+#: draw needs the total count below 10^9.
+MAX_POOL = 10**9 - 1
+
+
+def _check_run(workflow: str, n_generations: int, params: dict[str, Any]) -> None:
+    if workflow == "accumulate-subsample" and params["n"] * n_generations > MAX_POOL:
+        raise ParameterError(
+            f"Accumulate-Subsample pools n x n_generations = {params['n'] * n_generations} outcomes; "
+            "numpy's hypergeometric subsample needs fewer than 10^9: lower parameter 'n' or "
+            "'n_generations'")
+
+
+def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return run_batched(workflow, n_generations, seeds, params["k"], params["n"])
+
+
+def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:
+    return 8.0 * (3 * n_generations * params["k"] + 4 * n_seeds * n_generations * len(METRICS))
 
 
 SETTING = Setting(
@@ -222,6 +222,11 @@ SETTING = Setting(
         "n": Param(lambda name, v: check_int(name, v, minimum=1), 100, "samples per generation, int >= 1"),
     },
     metrics=METRICS,
-    run=_run,
+    task=lambda p: DiscreteTask(p["k"]),
+    fast=_fast,
+    fast_exact=False,  # Replace and Accumulate draw the loop's numbers; Accumulate-Subsample does not
+    validate_run=_check_run,
+    memory=_memory,
     doc="Discrete distribution on K outcomes: empirical frequencies refit each generation.",
+    extra={"example": {"k": 5, "n": 15}, "exact_workflows": ("replace", "accumulate")},
 )
