@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SOURCES := $(sort $(wildcard book/*.py))
 NOTEBOOKS := $(SOURCES:.py=.ipynb)
-LIBRARY := $(wildcard collapse_lib/*.py collapse_lib/*/*.py)
+LIBRARY := $(wildcard collapse_lib/*.py collapse_lib/*/*.py collapse_lib/*/*/*.py)
 PARAMS ?=
 CHAPTER ?=
 
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt pyproject.toml
 book/%.ipynb: book/%.py $(LIBRARY) $(STAMP)
 	$(PY) -m collapse_lib.notebooks $< -o $@
 
-# The cross-setting chapter reads the language-model chapter's cached results.
+# The cross-setting chapter reads the language-model chapter's results from the result store.
 book/accumulate_subsample.ipynb: book/language_models.ipynb
 
 html: $(STAMP)
@@ -46,6 +46,7 @@ chapter: $(STAMP)
 # The whole test suite: library tests, chapters run with smoke parameters and checked by
 # nbval, structure checks, and a book build from the smoke outputs with warnings as errors.
 test: $(STAMP)
+	$(VENV)/bin/ruff check collapse_lib tests benchmarks book
 	rm -rf _build/smoke
 	$(PY) -m collapse_lib.notebooks $(SOURCES) -f tests/params/smoke.yml -d _build/smoke/book
 	$(VENV)/bin/pytest tests _build/smoke/book --nbval-lax -p no:cacheprovider --durations=15

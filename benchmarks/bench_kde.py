@@ -82,7 +82,8 @@ def speedup(T: int, naive_seeds: int, batched_seeds: int) -> dict:
                     print(f"  {wf:21s} {ds:10s} h={h:<4} n={n:<5} sklearn {naive:7.3f} s/chain, "
                           f"fast {fast:.4f} ({naive / fast:5.0f}x), "
                           f"fast with {naive_seeds} seeds {fast_few:.4f} ({naive / fast_few:4.0f}x)", flush=True)
-    total = {k: sum(r[k] for r in rows) for k in ("naive_s_per_chain", "fast_s_per_chain", "fast_unbatched_s_per_chain")}
+    keys = ("naive_s_per_chain", "fast_s_per_chain", "fast_unbatched_s_per_chain")
+    total = {k: sum(r[k] for r in rows) for k in keys}
     by_wf = {wf: sum(r["naive_s_per_chain"] for r in rows if r["workflow"] == wf)
              / sum(r["fast_s_per_chain"] for r in rows if r["workflow"] == wf) for wf in cl.WORKFLOWS}
     out = {
@@ -122,7 +123,8 @@ def main() -> None:
     if "full_grid" in result:
         g = result["full_grid"]
         lines += [f"Full paper grid ({g['cells']} cells x {g['seeds']} seeds x {g['generations']} generations): "
-                  f"{g['wall_seconds'] / 60:.1f} min wall, {g['cpu_seconds'] / 60:.1f} min CPU, {g['jobs']} process(es).", ""]
+                  f"{g['wall_seconds'] / 60:.1f} min wall, {g['cpu_seconds'] / 60:.1f} min CPU, "
+                  f"{g['jobs']} process(es).", ""]
     c = result["comparison"]
     lines += [f"Speed-up over scikit-learn's KernelDensity loop on the sub-grid {c['subgrid']}: "
               f"{c['speedup']:.0f}x (batched), {c['speedup_unbatched']:.0f}x (same seeds); by workflow "

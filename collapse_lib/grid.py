@@ -135,8 +135,8 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
                 spec, wf, T, seeds_, params, opts = check_run(setting, workflow, n_generations,
                                                               seed_list, **options, **kwargs)
             except ParameterError as err:
-                where = ", ".join(f"{k}={v!r}" for k, v in cell.items())
-                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{', ' + where if where else ''})") from None
+                where = "".join(f", {k}={v!r}" for k, v in cell.items())
+                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{where})") from None
             units.append((cell, (setting, wf, T, seeds_, params, opts, cell_progress)))
     # 2. read what the store holds
     code = fingerprint(setting) if store is not None else ""
@@ -151,7 +151,7 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
                 cached.append({"workflow": job[1], **cell})
                 continue
         todo.append(i)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=setting, unit="run",
                disable=not progress, mininterval=1.0)

@@ -235,7 +235,7 @@ def workflow_grid(frame: pd.DataFrame, y: str, *, hue: str = "n", row: str | Non
 
 
 def compare_workflows(ax: plt.Axes, frame: pd.DataFrame, y: str, *, x: str = "generation",
-                      theory: Callable[[str, np.ndarray], "np.ndarray | None"] | str | None = None,
+                      theory: Callable[[str, np.ndarray], np.ndarray | None] | str | None = None,
                       log: bool = False, geometric: bool = False, band: str = "ci95",
                       workflows: Sequence[str] = WORKFLOWS) -> None:
     """All workflows on one axes, each in its fixed colour and line style.

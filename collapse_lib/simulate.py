@@ -94,7 +94,7 @@ def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int
                params: dict[str, Any], options: dict[str, Any], progress: bool
                ) -> dict[str, np.ndarray]:
     """The reference loop over the seeds: metric (and extra column) arrays (S, T)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=len(seeds) * n_generations, desc=f"{spec.name} {workflow}", unit="gen",
                disable=not progress, mininterval=1.0)
@@ -122,14 +122,15 @@ def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int
 
 
 def run_arrays(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
-               params: dict[str, Any], options: dict[str, Any], progress: bool = False
-               ) -> dict[str, np.ndarray]:
-    """The dispatch, for checked arguments: the fast path where it applies, else the loop.
+               params: dict[str, Any], options: dict[str, Any], progress: bool = False, *,
+               reference: bool = False) -> dict[str, np.ndarray]:
+    """The dispatch, for checked arguments: the fast path where it applies, else the loop
+    (``reference=True`` forces the loop, which the tests compare the fast path with).
 
     Returns ``name -> (S, T)`` arrays of the metrics and extra columns, after the
     setting's ``finish`` and the finiteness check.
     """
-    if spec.uses_fast_path(options):
+    if spec.uses_fast_path(options) and not reference:
         assert spec.fast is not None
         arrays = dict(spec.fast(workflow, n_generations, seeds, params))
     else:

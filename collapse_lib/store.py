@@ -141,14 +141,15 @@ class Store:
             return None
         try:
             frame, meta = read_file(path)
-        except Exception as err:  # noqa: BLE001 - any unreadable file is recomputed
+        except Exception as err:
             return self._reject(path, f"unreadable ({type(err).__name__}: {err})")
         if meta is None:
             return self._reject(path, "it carries no collapse_lib metadata")
         if meta.get("request") != request or meta.get("fingerprint") != fingerprint:
             diff = sorted(k for k in set(request) | set(meta.get("request") or {})
                           if (meta.get("request") or {}).get(k) != request.get(k))
-            return self._reject(path, f"its recorded arguments differ from the request ({', '.join(diff) or 'fingerprint'})")
+            what = ", ".join(diff) or "fingerprint"
+            return self._reject(path, f"its recorded arguments differ from the request ({what})")
         reason = _shape_problem(frame, request, metrics)
         if reason:
             return self._reject(path, reason)
@@ -186,7 +187,7 @@ class Store:
             try:
                 raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
                 yield Entry(path, json.loads(raw) if raw else None, "" if raw else "no metadata")
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 yield Entry(path, None, f"{type(err).__name__}: {err}")
 
     def verify(self) -> list[tuple[Entry, str]]:
@@ -198,7 +199,7 @@ class Store:
                 continue
             try:
                 frame, _ = read_file(entry.path)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 problems.append((entry, f"unreadable ({type(err).__name__}: {err})"))
                 continue
             reason = _shape_problem(frame, entry.meta["request"], ())

@@ -149,6 +149,10 @@ def check_float_list(name: str, value: Any, *, minimum: float | None = None,
             for i, x in enumerate(items)]
 
 
+#: The largest seed: seeds are stored as 64-bit signed integers.
+MAX_SEED = 2**63 - 1
+
+
 def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
     """Normalise ``seeds``: an int k means seeds 0..k-1; an iterable gives the seeds themselves.
 
@@ -158,6 +162,8 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")
     if isinstance(seeds, numbers.Integral):
+        if seeds > MAX_SEED + 1:
+            raise ParameterError(f"parameter '{name}' must be at most 2**63 seeds; got {seeds}")
         if seeds < 1:
             raise ParameterError(f"parameter '{name}' must be a positive int (that many seeds) or a "
                                  f"list of ints >= 0; got {seeds}")
@@ -166,6 +172,10 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")
     out = check_int_list(name, list(seeds), minimum=0)
+    big = [s for s in out if s > MAX_SEED]
+    if big:
+        raise ParameterError(f"parameter '{name}' must hold seeds below 2**63 (they are stored as 64-bit "
+                             f"integers); got {big[0]}")
     if len(set(out)) != len(out):
         raise ParameterError(f"parameter '{name}' must not repeat a seed; got {out}")
     return out
@@ -175,36 +185,36 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
 # A chapter's validator cell calls ``validate({...}, name=Int(1), ...)``; each spec below is
 # a checker ``(name, value) -> value`` built from the functions above.
 
-def Int(minimum: int | None = None, maximum: int | None = None):  # noqa: N802 (spec factory)
+def Int(minimum: int | None = None, maximum: int | None = None):
     """Spec: an int within bounds."""
     return lambda name, v: check_int(name, v, minimum=minimum, maximum=maximum)
 
 
-def Float(minimum: float | None = None, maximum: float | None = None,  # noqa: N802
+def Float(minimum: float | None = None, maximum: float | None = None,
           strict_minimum: bool = False):
     """Spec: a finite real number within bounds."""
     return lambda name, v: check_float(name, v, minimum=minimum, maximum=maximum,
                                        strict_minimum=strict_minimum)
 
 
-def IntList(minimum: int | None = None):  # noqa: N802
+def IntList(minimum: int | None = None):
     """Spec: a non-empty list of ints (an int alone is a one-element list)."""
     return lambda name, v: check_int_list(name, v, minimum=minimum)
 
 
-def FloatList(minimum: float | None = None, maximum: float | None = None,  # noqa: N802
+def FloatList(minimum: float | None = None, maximum: float | None = None,
               strict_minimum: bool = False):
     """Spec: a non-empty list of finite reals within bounds (a number alone is a list)."""
     return lambda name, v: check_float_list(name, v, minimum=minimum, maximum=maximum,
                                             strict_minimum=strict_minimum)
 
 
-def Choice(*choices: Any):  # noqa: N802
+def Choice(*choices: Any):
     """Spec: one of ``choices``."""
     return lambda name, v: check_choice(name, v, choices)
 
 
-def ChoiceList(*choices: Any):  # noqa: N802
+def ChoiceList(*choices: Any):
     """Spec: a non-empty list whose items are each one of ``choices`` (a lone item is a list)."""
     def check(name: str, v: Any) -> list[Any]:
         items = [v] if isinstance(v, (str, numbers.Number)) else v
@@ -215,17 +225,17 @@ def ChoiceList(*choices: Any):  # noqa: N802
     return check
 
 
-def Bool():  # noqa: N802
+def Bool():
     """Spec: True or False."""
     return check_bool
 
 
-def Str():  # noqa: N802
+def Str():
     """Spec: a string."""
     return check_str
 
 
-def Seeds():  # noqa: N802
+def Seeds():
     """Spec: an int k (seeds 0..k-1) or a list of distinct ints >= 0."""
     return lambda name, v: check_seeds(v, name)
 
@@ -304,7 +314,7 @@ def chapter_parameters(namespace: Mapping[str, Any], *, setting: str | None = No
     return ChapterParameters(**{k: check(k, namespace[k]) for k, check in checks.items()})
 
 
-def validate(values: dict[str, Any], **specs: Any) -> "SimpleNamespace":
+def validate(values: dict[str, Any], **specs: Any) -> SimpleNamespace:
     """Check a chapter's parameters against ``specs``; return them as attributes.
 
     Every parameter must have a spec and every spec a value, so a parameter renamed in

@@ -58,8 +58,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .setting import SETTINGS, check_params, get_setting
-from .validation import (ParameterError, check_choice, check_float, check_float_list, check_int, check_int_list,
-                         check_seeds)
+from .validation import (
+    ParameterError,
+    check_choice,
+    check_float_list,
+    check_int,
+    check_int_list,
+    check_seeds,
+)
 from .workflows import Task, concat_examples, seed_rngs, take_examples
 
 __all__ = [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,3 +25,55 @@ def smoke_notebooks() -> dict[str, Path]:
             execute_chapter(source, target, load_params(SMOKE_PARAMS, source.stem))
         out[source.stem] = target
     return out
+
+
+# --- a tiny language model, saved as a local "hub" folder (tests of the lm setting) ----------
+
+WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]
+
+
+def lm_records(count: int, seed: int = 0) -> list[dict[str, str]]:
+    """A small learnable corpus: the prompt is a word, the response repeats it twice."""
+    rng = np.random.default_rng(seed)
+    return [{"prompt": w, "response": f"{w} {w}."} for w in rng.choice(WORDS, count)]
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A tiny GPT-2 with a tokenizer trained on the toy format, saved as a local 'hub' folder."""
+    import torch
+
+    from collapse_lib.settings.lm import data as D
+    from collapse_lib.settings.lm import model as M
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models gain nothing from two threads, and lose on a busy machine
+    folder = tmp_path_factory.mktemp("tiny_model")
+    texts = [D.format_example(r["prompt"], r["response"]) for r in lm_records(400, seed=1)]
+    tok = M.train_tokenizer(texts + ["The quick brown fox jumps over the lazy dog."], vocab_size=300)
+    bos, eos, pad = tok.bos_token_id, tok.eos_token_id, tok.pad_token_id
+    config = M.base_config(len(tok), d_model=32, n_layer=2, n_head=2, max_len=32,
+                           bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
+    from transformers import GPT2LMHeadModel
+
+    with M.torch_seeded(np.random.default_rng(0)):
+        model = GPT2LMHeadModel(config)
+    # a 'pre-trained' base that already writes the format, as a chat model would
+    M.train_steps(model, M.encode(tok, texts), rng=np.random.default_rng(0), steps=150, batch_size=32,
+                  lr=1e-2, warmup=5, pad_id=pad)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    data_file = folder / "toy.jsonl"
+    data_file.write_text("\n".join(json.dumps(r) for r in lm_records(600, seed=2)))
+    torch.set_num_threads(old)
+    return {"folder": folder, "model": model, "tokenizer": tok, "data": data_file}
+
+
+def lm_toy_params(tiny, **extra):
+    """Language-model parameters of a run of a few seconds on the tiny model."""
+    params = dict(lm_model=str(tiny["folder"]), lm_dataset=str(tiny["data"]), n=40, n_test=50,
+                  max_len=32, steps=0, epochs=4.0, batch_size=16, lr=1e-2, warmup=3, sample_batch=64,
+                  n_show=3, threads=1)
+    return {**params, **extra}
+
+

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import papermill as pm
 import pytest
+import yaml
 
 from collapse_lib.notebooks import chapter_sources, execute_chapter
 
@@ -42,6 +43,42 @@ def test_bad_parameter_fails_at_once_with_a_clear_message(tmp_path):
     assert not (tmp_path / "bad.ipynb").exists(), "a failed run must not leave a notebook behind"
     with pytest.raises(pm.PapermillExecutionError, match="parameter 'seeds' must be a positive int"):
         execute_chapter(ROOT / "book" / "gaussian.py", tmp_path / "bad.ipynb", {"seeds": "many"})
+
+
+def _runner(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "collapse_lib.notebooks", *args], capture_output=True,
+                          text=True, cwd=ROOT)
+
+
+def test_runner_refuses_a_misspelt_parameter_before_running(tmp_path):
+    out = tmp_path / "out.ipynb"
+    proc = _runner("book/gaussian.py", "-o", str(out), "-f", "tests/params/smoke.yml", "-p", "n_generation", "2")
+    assert proc.returncode == 2, proc.stderr
+    assert "no parameter(s) 'n_generation' (did you mean 'n_generations'?)" in proc.stderr
+    assert "its parameters: n_generations, seeds" in proc.stderr
+    assert not out.exists() and "executing" not in proc.stderr
+
+
+def test_runner_refuses_a_section_that_names_no_chapter(tmp_path):
+    params = tmp_path / "p.yml"
+    params.write_text("gausian:\n  n_generations: 2\nkde:\n  seeds: 2\n")
+    out = tmp_path / "out.ipynb"
+    proc = _runner("book/gaussian.py", "-o", str(out), "-f", str(params))
+    assert proc.returncode == 2, proc.stderr
+    assert "section(s) 'gausian' name no chapter (did you mean 'gaussian'?)" in proc.stderr
+    assert not out.exists()
+
+
+def test_plain_papermill_with_a_chapter_keyed_file_fails_in_the_check_cell(smoke_notebooks, tmp_path):
+    out = tmp_path / "keyed.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(smoke_notebooks["gaussian"]), str(out), kernel_name="python3",
+                            parameters=yaml.safe_load((ROOT / "tests/params/smoke.yml").read_text()),
+                            cwd=str(ROOT / "book"), progress_bar=False)
+    assert "unknown parameter(s)" in str(err.value) and "'gaussian' holds a mapping" in str(err.value)
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter.*'n_generation'.*did you mean"):
+        pm.execute_notebook(str(smoke_notebooks["gaussian"]), str(out), kernel_name="python3",
+                            parameters={"n_generation": 2}, cwd=str(ROOT / "book"), progress_bar=False)
 
 
 def test_executed_notebook_is_a_papermill_input(smoke_notebooks, tmp_path):

@@ -140,30 +140,3 @@ def test_gaussian_plateau_grid_normalisation():
     assert levels.heuristic.iloc[0] == pytest.approx(float(C.subsample_heuristic(6, 5)))
 
 
-def test_load_lm_results(tmp_path):
-    assert C.load_lm_results("") is None
-    assert C.load_lm_results(tmp_path / "missing") is None
-    good = pd.DataFrame({"workflow": ["replace"], "seed": [0], "generation": [1], "test_loss": [4.6]})
-    good.to_pickle(tmp_path / "lm-aaa.pkl")
-    pd.DataFrame({"x": [1]}).to_pickle(tmp_path / "lm-bbb.pkl")
-    good.to_pickle(tmp_path / "gaussian-ccc.pkl")
-    loaded = C.load_lm_results(tmp_path)
-    pd.testing.assert_frame_equal(loaded, good)
-    good.to_csv(tmp_path / "lm.csv", index=False)
-    assert C.load_lm_results(tmp_path / "lm.csv").test_loss.iloc[0] == 4.6
-    assert C.load_lm_results(tmp_path / "lm-bbb.pkl") is None
-
-
-def test_load_lm_results_keeps_one_configuration(tmp_path):
-    import os
-
-    def frame(n, loss):
-        return pd.DataFrame({"workflow": ["replace", "accumulate"], "seed": 0, "generation": 1, "n": n,
-                             "test_loss": loss})
-
-    frame(50, 5.0).to_pickle(tmp_path / "lm-smoke.pkl")
-    frame(1000, 4.6).to_pickle(tmp_path / "lm-full.pkl")
-    os.utime(tmp_path / "lm-smoke.pkl", (1, 1))          # the smoke run is older
-    with pytest.warns(UserWarning, match="2 language-model configurations"):
-        loaded = C.load_lm_results(tmp_path)
-    assert set(loaded.n) == {1000} and len(loaded) == 2

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import collapse_lib as cl
-from collapse_lib.settings import gaussian
 from collapse_lib import theory
+from collapse_lib.settings import gaussian
 from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning, bartlett_factor
 from collapse_lib.workflows import run_chain
 

@@ -1,5 +1,5 @@
-"""The language-model setting (SPEC §4): format and filter, tokenizer, fine-tuning, sampling,
-the workflow bookkeeping, the hub-path loaders on local files, determinism.
+"""The language-model setting (the paper's language-model experiment): format and filter,
+tokenizer, fine-tuning, sampling, the workflow bookkeeping, the hub-path loaders on local files, determinism.
 
 Every model here is tiny (a few thousand parameters) so the file runs in seconds; the
 chapter's real run is checked by nbval on the smoke notebook.
@@ -17,12 +17,13 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-import collapse_lib as cl  # noqa: E402
-from collapse_lib.settings.lm import data as D  # noqa: E402
-from collapse_lib.settings.lm import model as M  # noqa: E402
-from collapse_lib.validation import ParameterError  # noqa: E402
+from conftest import WORDS, lm_toy_params
+from conftest import lm_records as _records
 
-WORDS = ["rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread"]
+import collapse_lib as cl
+from collapse_lib.settings.lm import data as D
+from collapse_lib.settings.lm import model as M
+from collapse_lib.validation import ParameterError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -32,35 +33,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
-
-
-def _records(count: int, seed: int = 0) -> list[dict[str, str]]:
-    """A small learnable corpus: the prompt is a word, the response repeats it twice."""
-    rng = np.random.default_rng(seed)
-    return [{"prompt": w, "response": f"{w} {w}."} for w in rng.choice(WORDS, count)]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """A tiny GPT-2 with a tokenizer trained on the toy format, saved as a local 'hub' folder."""
-    folder = tmp_path_factory.mktemp("tiny_model")
-    texts = [D.format_example(r["prompt"], r["response"]) for r in _records(400, seed=1)]
-    tok = M.train_tokenizer(texts + ["The quick brown fox jumps over the lazy dog."], vocab_size=300)
-    bos, eos, pad = tok.bos_token_id, tok.eos_token_id, tok.pad_token_id
-    config = M.base_config(len(tok), d_model=32, n_layer=2, n_head=2, max_len=32,
-                           bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
-    from transformers import GPT2LMHeadModel
-
-    with M.torch_seeded(np.random.default_rng(0)):
-        model = GPT2LMHeadModel(config)
-    # a 'pre-trained' base that already writes the format, as a chat model would
-    M.train_steps(model, M.encode(tok, texts), rng=np.random.default_rng(0), steps=150, batch_size=32,
-                  lr=1e-2, warmup=5, pad_id=pad)
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    data_file = folder / "toy.jsonl"
-    data_file.write_text("\n".join(json.dumps(r) for r in _records(600, seed=2)))
-    return {"folder": folder, "model": model, "tokenizer": tok, "data": data_file}
 
 
 # --- format and filter --------------------------------------------------------------------
@@ -323,9 +295,7 @@ def test_hub_dataset_goes_through_datasets_load_dataset(monkeypatch):
 # --- the setting through simulate -------------------------------------------------------------
 
 def _toy_params(tiny, **extra):
-    return dict(lm_model=str(tiny["folder"]), lm_dataset=str(tiny["data"]), n=40, n_test=50,
-                max_len=32, steps=0, epochs=4.0, batch_size=16, lr=1e-2, warmup=3, sample_batch=64,
-                n_show=3, **extra)
+    return lm_toy_params(tiny, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -385,3 +355,32 @@ def test_lm_parameters_are_checked(tiny):
         cl.simulate("lm", "replace", n_generations=1, seeds=1, device="tpu")
     with pytest.raises(ParameterError, match="exceeds"):
         cl.simulate("lm", "replace", n_generations=1, seeds=1, **{**_toy_params(tiny), "n": 10_000})
+
+
+def test_device_and_model_errors_name_the_parameter_at_once(tiny, monkeypatch):
+    import time
+
+    from collapse_lib.settings.lm import task as lmtask
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="parameter 'device' is 'cuda'.*sees no CUDA device"):
+            cl.simulate("lm", "replace", n_generations=1, seeds=1, **_toy_params(tiny), device="cuda")
+    with pytest.raises(ParameterError, match="parameter 'lm_model'.*neither 'local-gpt2', nor an existing folder"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, **{**_toy_params(tiny), "lm_model": "./no/such/model"})
+    empty = tiny["folder"].parent / "empty_model"
+    empty.mkdir(exist_ok=True)
+    with pytest.raises(ParameterError, match="parameter 'lm_model': folder .* holds no config.json"):
+        cl.check_params("lm", {"lm_model": str(empty)})
+    monkeypatch.setattr(lmtask, "_hub_reachable", lambda endpoint, timeout=3.0: False)
+    started = time.perf_counter()
+    offline = "parameter 'lm_model': 'googel/gemma-2-2b' is not a local folder.*offline"
+    with pytest.raises(ParameterError, match=offline):
+        cl.check_params("lm", {"lm_model": "googel/gemma-2-2b"})
+    assert time.perf_counter() - started < 5
+    cl.check_params("lm", {"lm_model": str(tiny["folder"])})  # a local folder is looked for first
+
+
+def test_sampling_failure_names_the_real_parameter(tiny):
+    tok = tiny["tokenizer"]
+    with pytest.raises(RuntimeError, match="raise parameter 'max_sample_factor'"):
+        M.sample_examples(tiny["model"], tok, 4, rng=np.random.default_rng(0), max_new_tokens=2, max_factor=1.0)

@@ -52,10 +52,12 @@ def test_chapter_shape(chapter):
     assert params.cell_type == "code"
     for line in params.source.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
-            assert re.match(r"^\w+ = .+  # .+", line), f"{chapter}: parameter line needs a value and a comment: {line!r}"
+            assert re.match(r"^\w+ = .+  # .+", line), \
+                f"{chapter}: parameter line needs a value and a comment: {line!r}"
             assert "=" not in line.split("#", 1)[1], f"{chapter}: '=' in a parameter comment breaks papermill: {line!r}"
     after = next(c for c in nb.cells[tagged[0] + 1:] if c.cell_type == "code")
-    assert "validate(" in after.source, f"{chapter}: the cell after 'parameters' must validate them"
+    assert "chapter_parameters(globals()" in after.source, \
+        f"{chapter}: the cell after 'parameters' must check them with chapter_parameters(globals(), ...)"
     checked = [c for c in nb.cells if "nbval-check-output" in c.metadata.get("tags", [])]
     assert checked, f"{chapter}: no cell tagged nbval-check-output"
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -75,7 +77,7 @@ def test_no_tracked_notebooks():
 
 
 def _requirements(lines: list[str]) -> list[str]:
-    return sorted(l.strip() for l in lines if l.strip() and not l.strip().startswith(("#", "-")))
+    return sorted(s.strip() for s in lines if s.strip() and not s.strip().startswith(("#", "-")))
 
 
 def test_pins_agree_between_pip_and_binder():

@@ -6,15 +6,27 @@ import numpy as np
 import pytest
 
 import collapse_lib as cl
-from collapse_lib.validation import (ChoiceList, Float, FloatList, Int, IntList, ParameterError, Seeds,
-                                     check_float_list, check_int, check_seeds, validate)
+from collapse_lib.validation import (
+    ChoiceList,
+    Float,
+    FloatList,
+    Int,
+    IntList,
+    ParameterError,
+    Seeds,
+    check_float_list,
+    check_int,
+    chapter_parameters,
+    check_seeds,
+)
 
 GOOD = dict(n_generations=3, seeds=2, d=2, n=10)
 
 
 @pytest.mark.parametrize("change, pattern", [
     (dict(setting="gausian"), r"parameter 'setting' must be one of 'gaussian'"),
-    (dict(workflow="acumulate"), r"parameter 'workflow' must be one of 'replace', 'accumulate-subsample', 'accumulate'"),
+    (dict(workflow="acumulate"),
+     r"parameter 'workflow' must be one of 'replace', 'accumulate-subsample', 'accumulate'"),
     (dict(n=0), r"parameter 'n' must be an integer >= 1"),
     (dict(n=-5), r"parameter 'n' must be an integer >= 1"),
     (dict(n=1), r"parameter 'n' must be >= 2"),
@@ -55,16 +67,46 @@ def test_accepted_forms():
         check_int("n", True)
 
 
-def test_chapter_validate():
-    p = validate(dict(a=1, b=[1, 2], c=0.5, s=3, w=["replace"]), a=Int(1), b=IntList(1), c=Float(0, 1),
-                 s=Seeds(), w=ChoiceList(*cl.WORKFLOWS))
+def _kernel_namespace(**values):
+    """A kernel's globals after the parameters cell (and papermill's injected cell) ran."""
+    params = "\n".join(f"{k} = {v!r}  # a parameter" for k, v in values.items())
+    return {"In": ["", params, "p = chapter_parameters(globals(), ...)"], **values}
+
+
+def test_chapter_parameters_checks_each_name_once():
+    ns = _kernel_namespace(a=1, b=[1, 2], c=0.5, s=3, w=["replace"])
+    p = chapter_parameters(ns, a=Int(1), b=IntList(1), c=Float(0, 1), s=Seeds(), w=ChoiceList(*cl.WORKFLOWS))
     assert p.s == [0, 1, 2] and p.b == [1, 2]
     with pytest.raises(ParameterError, match=r"parameter 'w\[0\]' must be one of 'replace'"):
-        validate(dict(w=["Replace"]), w=ChoiceList(*cl.WORKFLOWS))
-    with pytest.raises(ParameterError, match="values without spec"):
-        validate(dict(a=1, typo=2), a=Int(1))
+        chapter_parameters(_kernel_namespace(w=["Replace"]), w=ChoiceList(*cl.WORKFLOWS))
     with pytest.raises(ParameterError, match=r"parameter 'b\[1\]' must be an integer >= 1"):
-        validate(dict(b=[1, 0]), b=IntList(1))
+        chapter_parameters(_kernel_namespace(b=[1, 0]), b=IntList(1))
+    with pytest.raises(ParameterError, match="does not define"):
+        chapter_parameters(_kernel_namespace(a=1), a=Int(1), b=Int(1))
+
+
+def test_chapter_parameters_refuses_names_it_does_not_check():
+    ns = _kernel_namespace(n_generations=3, seeds=2)
+    ns["In"].insert(2, "# Parameters\nn_generation = 2\n")  # papermill's injected cell, misspelt
+    ns["n_generation"] = 2
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) 'n_generation' \(did you mean 'n_generations'"):
+        chapter_parameters(ns, n_generations=Int(1), seeds=Seeds())
+    keyed = _kernel_namespace(n_generations=3, gaussian={"seeds": 2})
+    with pytest.raises(ParameterError, match="'gaussian' holds a mapping.*collapse_lib.notebooks"):
+        chapter_parameters(keyed, n_generations=Int(1))
+    # cells that are not plain literal assignments (imports, calls) define no parameters
+    ns = _kernel_namespace(n_generations=3)
+    ns["In"].insert(2, "import numpy as np\nT = np.int64(3)")
+    assert chapter_parameters(ns, n_generations=Int(1)).n_generations == 3
+
+
+def test_chapter_parameters_reuses_a_settings_checks():
+    ns = _kernel_namespace(n_generations=3, n=50, lr=0.01)
+    p = chapter_parameters(ns, setting="lm", n_generations=Int(2))
+    assert p.n == 50 and p.of("lm")["n"] == 50 and p.of("lm")["n_test"] == 500
+    bad = _kernel_namespace(n_generations=3, n=-1)
+    with pytest.raises(ParameterError, match="parameter 'n' must be an integer >= 1"):
+        chapter_parameters(bad, setting="lm", n_generations=Int(2))
 
 
 def test_float_lists():

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from collapse_lib import paper
 from collapse_lib import value as V
-from collapse_lib.settings.gaussian import GaussianFit
+from collapse_lib.settings.gaussian import GaussianFit, GaussianNLLTask
+from collapse_lib.settings.linear_regression import RegressionTask
 from collapse_lib.validation import ParameterError
 
 
@@ -165,7 +167,7 @@ def test_validation_errors():
 # --- tasks ---------------------------------------------------------------------------------
 
 def test_gaussian_nll_is_the_expected_held_out_nll():
-    task = V.GaussianNLLTask(3, sigma2=2.0)
+    task = GaussianNLLTask(3, sigma2=2.0)
     rng = np.random.default_rng(0)
     a = rng.standard_normal((3, 3))
     fit = GaussianFit(np.array([0.3, -0.2, 0.5]), a @ a.T + np.eye(3))
@@ -181,7 +183,7 @@ def test_gaussian_nll_is_the_expected_held_out_nll():
 
 
 def test_regression_task_fit_sample_evaluate():
-    task = V.RegressionTask(4, sigma2=0.5)
+    task = RegressionTask(4, sigma2=0.5)
     rng = np.random.default_rng(1)
     data = task.sample_real(100_000, rng)
     assert data.shape == (100_000, 5)
@@ -197,13 +199,13 @@ def test_regression_task_fit_sample_evaluate():
     np.testing.assert_allclose(data[:2, :4] @ small.w, data[:2, 4], atol=1e-10)
     assert small.sigma2 == pytest.approx(0.0, abs=1e-20)
     with pytest.raises(RuntimeError, match="before sample_real"):
-        V.RegressionTask(2).evaluate(fit)
+        RegressionTask(2).evaluate(fit)
 
 
 def test_regression_self_augmentation_only_adds_noise():
     # OLS on real rows plus rows labelled by the real fit: the real residuals are orthogonal
     # to the design, so w_mix = w_hat + (noise of the synthetic labels); without noise, equal
-    task = V.RegressionTask(3, sigma2=1.0)
+    task = RegressionTask(3, sigma2=1.0)
     rng = np.random.default_rng(2)
     real = task.sample_real(40, rng)
     fit = task.fit(real)
@@ -273,7 +275,7 @@ def test_synthetic_benefit_is_paired_and_flags_help():
 
 
 def test_paper_values_are_the_spec():
-    quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in V.PAPER}
+    quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in paper.VALUE}
     assert quoted == {(256, 0): 1.39, (256, 1024): 1.26}
 
 

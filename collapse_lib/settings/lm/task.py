@@ -1,12 +1,12 @@
 """The language-model task-setting (chapter *Language models*).
 
-Per seed and generation t (as in the paper's language-model experiment): copy the same pre-trained base, fine-tune it on the
-workflow's training set, measure the cross-entropy on REAL held-out examples, then sample
-``n`` well-formed synthetic examples from the fine-tuned model (temperature 1, from BOS
-alone) for the next generation. The loop and the workflow rules are the generic
-:func:`~collapse_lib.workflows.run_chain` and :class:`~collapse_lib.workflows.TrainingPool`;
-the examples are :class:`Example` objects, so the real share of every training set is
-counted, not assumed.
+Per seed and generation t (as in the paper's language-model experiment): copy the same
+pre-trained base, fine-tune it on the workflow's training set, measure the cross-entropy on
+REAL held-out examples, then sample ``n`` well-formed synthetic examples from the
+fine-tuned model (temperature 1, from BOS alone) for the next generation. The loop and the
+workflow rules are the generic :func:`~collapse_lib.workflows.run_chain` and
+:class:`~collapse_lib.workflows.TrainingPool`; the examples are :class:`Example` objects,
+so the real share of every training set is counted, not assumed.
 
 Metrics (one value per seed and generation):
 
