@@ -35,7 +35,7 @@ k = 10  # number of outcomes K (int ≥ 2); the paper uses 10
 ns = [10, 100, 1000]  # samples per generation n (list of ints ≥ 1)
 fixation_seeds = 200  # Replace chains per n for the fixation-time distribution (int k or list)
 fixation_max_generations = 20000  # cap on a chain's length (int ≥ 1); longer chains are censored
-cache_dir = "../_cache/discrete"  # folder to reuse results from (empty string: recompute)
+use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 
 # %%
 import math
@@ -43,19 +43,16 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import plotting, theory
-from collapse_lib.settings.discrete import PAPER, replace_fixation_times, summarise_fixation
-from collapse_lib.validation import Int, IntList, Seeds, Str, validate
+from collapse_lib import paper, plotting, store, theory
+from collapse_lib.settings.discrete import replace_fixation_times, summarise_fixation
+from collapse_lib.validation import Bool, Int, IntList, Seeds, chapter_parameters
 
-p = validate(
-    dict(n_generations=n_generations, seeds=seeds, k=k, ns=ns, fixation_seeds=fixation_seeds,
-         fixation_max_generations=fixation_max_generations, cache_dir=cache_dir),
-    n_generations=Int(1), seeds=Seeds(), k=Int(2), ns=IntList(1), fixation_seeds=Seeds(),
-    fixation_max_generations=Int(1), cache_dir=Str(),
-)
+p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), k=Int(2), ns=IntList(1),
+                       fixation_seeds=Seeds(), fixation_max_generations=Int(1), use_store=Bool())
 plotting.book_style()
 T, K = p.n_generations, p.k
 
@@ -74,7 +71,7 @@ T, K = p.n_generations, p.k
 #   relative to the truth's (population geneticists call it heterozygosity);
 # - `tv_distance`: the total-variation distance from the uniform truth.
 #
-# ```{literalinclude} ../collapse_lib/discrete.py
+# ```{literalinclude} ../collapse_lib/settings/discrete.py
 # :pyobject: DiscreteTask
 # ```
 #
@@ -85,17 +82,19 @@ T, K = p.n_generations, p.k
 
 # %%
 results = cl.run_grid("discrete", grid={"n": p.ns}, fixed={"k": K}, n_generations=T, seeds=p.seeds,
-                      cache_dir=p.cache_dir or None, progress=False)
+                      cache_dir=store.location(p.use_store), progress=False)
 glue("dc_T", T, display=False)
 glue("dc_K", K, display=False)
 glue("dc_seeds", len(p.seeds), display=False)
 glue("dc_seconds", results.attrs.get("seconds", float("nan")), display=False)
+glue("dc_runs", 3 * len(p.ns), display=False)
+glue("dc_stored", len(results.attrs.get("cached", [])), display=False)
 print(f"K = {K}; n in {p.ns}; 3 workflows x {len(p.seeds)} seeds x {T} generations")
 
 # %% [markdown]
 # The trajectories ({glue:text}`dc_seeds` seeds, {glue:text}`dc_T` generations, $K =$
-# {glue:text}`dc_K`) ran in {glue:text}`dc_seconds:.1f` seconds (or were read from the
-# cache).
+# {glue:text}`dc_K`) took {glue:text}`dc_seconds:.1f` seconds ({glue:text}`dc_stored` of the
+# {glue:text}`dc_runs` runs were read from the result store).
 #
 # ## Diversity and entropy
 #
@@ -111,13 +110,8 @@ print(f"K = {K}; n in {p.ns}; 3 workflows x {len(p.seeds)} seeds x {T} generatio
 # Lines are means over seeds with a 95% band, one colour per $n$, on a logarithmic time
 # axis; dashed lines are {eq}`dc-diversity`.
 
-
 # %%
-def diversity_theory(wf, row, n, t):
-    return theory.wright_fisher_diversity(t, n) if wf == "replace" else None
-
-
-fig, axes = plotting.workflow_grid(results, "simpson_diversity", hue="n", theory=diversity_theory,
+fig, axes = plotting.workflow_grid(results, "simpson_diversity", hue="n", theory="discrete",
                                    ylabel="Simpson diversity\n(truth = 1)")
 for ax in axes.flat:
     ax.set_xscale("log")
@@ -153,15 +147,8 @@ plt.show()
 # real outcome in its pool, but a fit on $n$ of the pool's $tn$ draws can miss a rare one
 # for a generation, and the next subsample can bring it back.
 
-
 # %%
-def surviving_theory(wf, row, n, t):
-    if wf == "accumulate":
-        return np.full(len(t), theory.expected_observed_outcomes(n, K))
-    return None
-
-
-fig, axes = plotting.workflow_grid(results, "n_surviving", hue="n", theory=surviving_theory,
+fig, axes = plotting.workflow_grid(results, "n_surviving", hue="n", theory="discrete",
                                    ylabel="outcomes with $p_t > 0$")
 for ax in axes.flat:
     ax.set_xscale("log")
@@ -181,10 +168,10 @@ for n in p.ns:
         row[f"{plotting.WORKFLOW_LABEL[wf]} at t = {T}"] = f"{last[wf][n].mean():.2f}"
     rows.append(row)
 glue("dc_acc_kept", "every" if acc_kept else "not every", display=False)
-print(f"surviving outcomes out of K = {K} (mean over seeds)")
-print(pd.DataFrame(rows).to_string(index=False))
 print("Accumulate: surviving outcomes at the last generation = those in the real sample, every seed:",
       acc_kept)
+print(f"surviving outcomes out of K = {K} (mean over seeds)")
+pd.DataFrame(rows)
 
 # %% [markdown]
 # In {glue:text}`dc_acc_kept` Accumulate chain of this run the outcomes alive at the last
@@ -256,20 +243,17 @@ def num(x):
 rows = []
 for n in p.ns:
     s = summary.loc[n]
-    ref = next((r for r in PAPER if r.conditions == {"k": K, "n": n}), None)
     mean = f"{'>= ' if s.mean_is_lower_bound else ''}{num(s['mean'])} ± {num(s.ci95)}"
     rows.append({"n": n, "chains": int(s.seeds), "censored": int(s.censored), "mean (95% CI)": mean,
                  "median": "censored" if np.isnan(s["median"]) else num(s["median"]),
                  "Wright–Fisher": num(theory.wright_fisher_fixation_time(n, K)),
-                 "exact chain": num(exact[n]) if n in exact else "—",
-                 "paper": f"~{ref.low:g}" if ref else "—"})
-table = pd.DataFrame(rows)
+                 "exact chain": num(exact[n]) if n in exact else "—"})
 print(f"Replace, generations until one of K = {K} outcomes remains (cap {p.fixation_max_generations})")
-print(table.to_string(index=False))
+display(pd.DataFrame(rows))
 
 # numbers for the text: the paper's n always get a value (NaN when not in this run)
 within = {}
-for ref in PAPER:
+for ref in paper.DISCRETE:
     n = ref.conditions["n"]
     known = n in summary.index and not summary.loc[n, "mean_is_lower_bound"]
     glue(f"dc_fix_mean_n{n}", float(summary.loc[n, "mean"]) if known else float("nan"), display=False)
@@ -292,6 +276,32 @@ spread = (summary.q75 / summary.q25).dropna()
 glue("dc_iqr_ratio", float(spread.median()) if len(spread) else float("nan"), display=False)
 glue("dc_rel_ci", float((summary.ci95 / summary["mean"]).max()), display=False)
 glue("dc_fix_chains", len(p.fixation_seeds), display=False)
+
+# %% [markdown]
+# ## This run beside the paper
+#
+# The paper's mean fixation times under Replace at $K = 10$, next to this run's mean over
+# chains (with a 95% interval). The theory column is the exact Markov chain where it can be
+# solved (small $n$) and the diffusion formula {eq}`dc-fixation` otherwise. A chain that
+# hit the cap enters the mean at the cap, so where the note says so the mean is a lower
+# bound.
+
+
+# %% tags=["nbval-check-output"]
+def fixation_theory(ref, t):
+    """E t_fix for a paper value: the exact chain where it is solvable, else the diffusion limit."""
+    n, k_ = ref.conditions["n"], ref.conditions["k"]
+    return exact[n] if k_ == K and n in exact else theory.wright_fisher_fixation_time(n, k_)
+
+
+capped = np.where(fix.censored, fix.max_generations, fix.fixation_generation)
+table = paper.compare(fix.assign(workflow="replace", fixation_generation=capped), paper.DISCRETE,
+                      theory=fixation_theory)
+for i, ref in enumerate(paper.DISCRETE):
+    n_cens = int(fix.loc[(fix.n == ref.conditions["n"]) & (fix.k == ref.conditions["k"]), "censored"].sum())
+    if n_cens:
+        table.loc[i, "note"] = f"{n_cens} chains censored at the cap: the mean is a lower bound"
+table
 
 # %% [markdown]
 # The paper reads about 17, 200 and $1.8\times10^3$ generations for $n = 10, 100, 1000$

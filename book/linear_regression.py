@@ -37,25 +37,22 @@ ds = [1, 10, 32]  # numbers of coefficients d (list of ints ≥ 1), one figure r
 ns = [10, 32, 100, 1000]  # rows of the fixed design n (list of ints ≥ 1), one colour each
 sigma2s = [1.0]  # label-noise variances (list of floats ≥ 0); figures use 1.0 if listed, else the first
 n_test = 1000  # noiseless test points per seed (int ≥ 1); the paper uses 1000
-cache_dir = "../_cache/linear_regression"  # folder to reuse results from (empty string: recompute)
+use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import plotting, theory
-from collapse_lib.settings.linear_regression import PAPER, regime
-from collapse_lib.validation import FloatList, Int, IntList, Seeds, Str, validate
+from collapse_lib import paper, plotting, store, theory
+from collapse_lib.settings.linear_regression import regime
+from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, chapter_parameters
 
-p = validate(
-    dict(n_generations=n_generations, seeds=seeds, ds=ds, ns=ns, sigma2s=sigma2s, n_test=n_test,
-         cache_dir=cache_dir),
-    n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1), sigma2s=FloatList(0.0),
-    n_test=Int(1), cache_dir=Str(),
-)
+p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1),
+                       sigma2s=FloatList(0.0), n_test=Int(1), use_store=Bool())
 plotting.book_style()
 T = p.n_generations
 SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figures show
@@ -78,7 +75,7 @@ SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figure
 # over the test inputs is $\lVert \hat w_t - w^\star\rVert^2$, the excess risk, which is
 # what the theory predicts (`param_error` records it exactly).
 #
-# ```{literalinclude} ../collapse_lib/linear_regression.py
+# ```{literalinclude} ../collapse_lib/settings/linear_regression.py
 # :pyobject: LinearRegressionTask
 # ```
 #
@@ -119,19 +116,21 @@ SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figure
 # %%
 results = cl.run_grid("linear_regression", grid={"d": p.ds, "n": p.ns, "sigma2": p.sigma2s},
                       fixed={"n_test": p.n_test}, n_generations=T, seeds=p.seeds,
-                      cache_dir=p.cache_dir or None, progress=False)
+                      cache_dir=store.location(p.use_store), progress=False)
 glue("lr_T", T, display=False)
 glue("lr_seeds", len(p.seeds), display=False)
 glue("lr_cells", len(p.ds) * len(p.ns) * len(p.sigma2s), display=False)
 glue("lr_seconds", results.attrs.get("seconds", float("nan")), display=False)
+glue("lr_runs", 3 * len(p.ds) * len(p.ns) * len(p.sigma2s), display=False)
+glue("lr_stored", len(results.attrs.get("cached", [])), display=False)
 glue("lr_sigma2", SIGMA2, display=False)
 print(f"{len(p.ds)} d x {len(p.ns)} n x {len(p.sigma2s)} sigma2 cells x 3 workflows x "
       f"{len(p.seeds)} seeds x {T} generations")
 
 # %% [markdown]
 # The {glue:text}`lr_cells` cells, three workflows, {glue:text}`lr_seeds` seeds and
-# {glue:text}`lr_T` generations ran in {glue:text}`lr_seconds:.1f` seconds (or were read
-# from the cache).
+# {glue:text}`lr_T` generations took {glue:text}`lr_seconds:.1f` seconds
+# ({glue:text}`lr_stored` of the {glue:text}`lr_runs` runs were read from the result store).
 #
 # ## Test error across generations
 #
@@ -144,19 +143,13 @@ print(f"{len(p.ds)} d x {len(p.ns)} n x {len(p.sigma2s)} sigma2 cells x 3 workfl
 # predicts: at $d = 1$ the error is a single squared normal-like variable whose geometric
 # mean is several times smaller than its mean.
 
-
 # %%
-def test_mse_theory(wf, d, n, t):
-    return theory.linreg_expected_test_mse(wf, t, d, n, SIGMA2)
-
-
 results["regime"] = [regime(d, n) for d, n in zip(results.d, results.n)]
 final = results[results.generation == T]
 shown = results[(results.sigma2 == SIGMA2) & (results.regime != "|n - d| <= 1")]
-fig, axes = plotting.workflow_grid(shown, "test_mse", hue="n", row="d", theory=test_mse_theory,
+fig, axes = plotting.workflow_grid(shown, "test_mse", hue="n", row="d", theory="linear_regression",
                                    ylabel="test MSE")
-for ax in axes.flat:  # arithmetic means (what the theory predicts) on log axes
-    ax.set_yscale("log")
+plotting.log_rows(axes)  # arithmetic means (what the theory predicts) on log axes
 plt.show()
 
 # %% [markdown]
@@ -209,9 +202,10 @@ for (d, n), cell in rep.groupby(["d", "n"]):
     rows.append({"d": d, "n": n, "regime": regime(d, n),
                  "mean": f"{cell.test_mse.mean():.3g}", "median": f"{cell.test_mse.median():.3g}",
                  "theory": "infinite" if expected is None else f"{float(expected):.3g}"})
-regimes = pd.DataFrame(rows)
+regimes = pd.DataFrame(rows).rename(columns={"mean": f"mean (t = {T})", "median": f"median (t = {T})",
+                                             "theory": f"theory (t = {T})"})
 print(f"Replace, test MSE at t = {T}, sigma2 = {SIGMA2}")
-print(regimes.to_string(index=False))
+regimes
 
 # %% [markdown]
 # In the cells with $|n-d| \le 1$ the mean and the median differ widely, and the mean moves
@@ -228,31 +222,32 @@ print(regimes.to_string(index=False))
 # ## This run beside the paper
 #
 # The paper's figure at $d = 10$, $\sigma^2 = 1$, $t = 100$, next to this run's mean over
-# seeds (with a 95% interval) and the theory at the last generation. When `n_generations`
-# is below 100 the comparison is at an earlier generation than the paper's: the header
-# says which.
+# seeds (with a 95% interval) and the theory at the same generation. When `n_generations`
+# is below 100 the comparison is at this run's last generation, earlier than the paper's:
+# the column `t` says which.
+
 
 # %% tags=["nbval-check-output"]
-rows, agree = [], []
-for ref in PAPER:
-    d, n, s2 = ref.conditions["d"], ref.conditions["n"], ref.conditions["sigma2"]
-    cell = final[(final.workflow == ref.workflow) & (final.d == d) & (final.n == n) & (final.sigma2 == s2)]
-    expected = float(theory.linreg_replace_test_mse(T, d, n, s2))
-    if cell.empty:
-        measured = "not in this run's grid"
-    else:
-        half = 1.96 * cell.test_mse.std(ddof=1) / np.sqrt(len(cell))
-        measured = f"{cell.test_mse.mean():.3g} ± {half:.2g}"
-        agree.append(abs(cell.test_mse.mean() - expected) <= half)
-    glue(f"lr_theory100_n{n}", float(theory.linreg_replace_test_mse(100, d, n, s2)), display=False)
-    rows.append({"workflow": plotting.WORKFLOW_LABEL[ref.workflow], "d": d, "n": n, "sigma2": s2,
-                 "paper (t = 100)": f"~{ref.low:g}", f"this run (t = {T})": measured,
-                 f"theory (t = {T})": f"{expected:.3g}"})
-print(pd.DataFrame(rows).to_string(index=False))
-glue("lr_paper_agree", "were not run" if not agree else
-     ("all lie within their 95% intervals of the theory" if all(agree) else
-      f"lie within their 95% intervals of the theory in {sum(agree)} of {len(agree)} cells"),
-     display=False)
+def closed_form(ref, t):
+    """The closed form of a paper value's metric at generation t (None where its mean is infinite)."""
+    value = theory.expected("linear_regression", ref.metric, ref.workflow, t, **ref.conditions)
+    return None if value is None else float(value)
+
+
+table = paper.compare(results, paper.LINEAR_REGRESSION, theory=closed_form)
+agree, compared = paper.agreement(table)
+for ref in paper.LINEAR_REGRESSION:
+    glue(f"lr_theory100_n{ref.conditions['n']}", closed_form(ref, 100), display=False)
+if compared == 0:
+    phrase = "were not run (the grid has no such cell)"
+elif T < min(ref.t for ref in paper.LINEAR_REGRESSION):
+    phrase = (f"are at t = {T}, before the paper's t = 100, so they can only be set beside the theory "
+              "at the same generation, not beside the paper's numbers")
+else:
+    phrase = (f"agree with the paper's reading in {agree} of {compared} cells" if agree < compared
+              else f"agree with the paper's reading in all {compared} cells")
+glue("lr_paper_agree", phrase, display=False)
+table
 
 # %% [markdown]
 # The paper's three numbers are the theory $100\,d/(n-d-1)$ read off a log-scale figure:
@@ -283,16 +278,16 @@ for key, wf, how in (("lr_acc_min", "accumulate", "min"), ("lr_acc_max", "accumu
                      ("lr_rep_min", "replace", "min"), ("lr_rep_max", "replace", "max")):
     values = stats_.loc[wf, "mean"] if wf in stats_.index.get_level_values(0) else pd.Series(dtype=float)
     glue(key, float(getattr(values, how)()) if len(values) else float("nan"), display=False)
+glue("lr_basel", basel, display=False)
+glue("lr_pi", theory.PI2_OVER_6, display=False)
 if stats_.empty:
     print("no cell with n >= d + 2 in this run")
 else:
-    table = stats_.apply(lambda r: f"{r['mean']:.3g} ± {r['half']:.2g}", axis=1).unstack("workflow")
-    table = table[[w for w in cl.WORKFLOWS if w in table.columns]].rename(columns=plotting.WORKFLOW_LABEL)
+    ratios = stats_.apply(lambda r: f"{r['mean']:.3g} ± {r['half']:.2g}", axis=1).unstack("workflow")
+    ratios = ratios[[w for w in cl.WORKFLOWS if w in ratios.columns]].rename(columns=plotting.WORKFLOW_LABEL)
     print(f"test MSE at t = {T} / (sigma2 d / (n - d - 1)); theory: Replace {T}, "
           f"Accumulate {basel:.3f}")
-    print(table.to_string())
-glue("lr_basel", basel, display=False)
-glue("lr_pi", theory.PI2_OVER_6, display=False)
+    display(ratios)
 
 # %% [markdown]
 # ## The noise level only scales the picture

@@ -55,24 +55,17 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from myst_nb import glue
 
-from collapse_lib import plotting, value
+from collapse_lib import paper, plotting, value
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
-from collapse_lib.validation import Choice, Float, Int, IntList, ParameterError, Seeds, validate
+from collapse_lib.validation import Choice, Float, FloatList, Int, IntList, ParameterError, Seeds, chapter_parameters
 
-p = validate(
-    dict(seeds=seeds, kde_seeds=kde_seeds, n_available=n_available, num_real=num_real,
-         num_synthetic=num_synthetic, gaussian_d=gaussian_d, linreg_d=linreg_d,
-         linreg_sigma2=linreg_sigma2, kde_dataset=kde_dataset, kde_h=kde_h, kde_n_test=kde_n_test,
-         budget=budget, real_proportions=real_proportions, shared_pool_seed=shared_pool_seed),
-    seeds=Seeds(), kde_seeds=Int(1), n_available=Int(1), num_real=IntList(1), num_synthetic=IntList(0),
-    gaussian_d=Int(1), linreg_d=Int(1), linreg_sigma2=Float(0.0), kde_dataset=Choice(*DATASETS),
-    kde_h=check_bandwidth, kde_n_test=Int(1), budget=Int(1),
-    real_proportions=lambda k, v: [Float(0.0, 1.0)(f"{k}[{i}]", x)
-                                   for i, x in enumerate(v if isinstance(v, (list, tuple)) else [v])],
-    shared_pool_seed=Int(0),
-)
+p = chapter_parameters(globals(), seeds=Seeds(), kde_seeds=Int(1), n_available=Int(1), num_real=IntList(1),
+                       num_synthetic=IntList(0), gaussian_d=Int(1), linreg_d=Int(1), linreg_sigma2=Float(0.0),
+                       kde_dataset=Choice(*DATASETS), kde_h=check_bandwidth, kde_n_test=Int(1), budget=Int(1),
+                       real_proportions=FloatList(0.0, 1.0), shared_pool_seed=Int(0))
 if 0 not in p.num_synthetic:
     raise ParameterError(f"parameter 'num_synthetic' must include 0 (training on real data alone is "
                          f"the baseline); got {p.num_synthetic}")
@@ -132,7 +125,8 @@ TASKS = {
                 ylabel="held-out NLL (nats)",
                 make=value.make_task("kde", dataset=p.kde_dataset, h=p.kde_h, n_test=p.kde_n_test)),
 }
-GENERATOR_LABEL = {"pool": f"generator fit on all {p.n_available} real", "subset": "generator fit on the learner's real"}
+GENERATOR_LABEL = {"pool": f"generator fit on all {p.n_available} real",
+                   "subset": "generator fit on the learner's real"}
 
 cells = value.grid_cells(p.num_real, p.num_synthetic)
 frames = []
@@ -227,8 +221,8 @@ for name, spec in TASKS.items():
 benefit = pd.concat(benefit, ignore_index=True)
 glue("v_nr_count", int(used.num_real.nunique()), display=False)
 cols = ["task", "generator", "num_real", "loss_real_only", "best_num_synthetic", "loss_best", "change", "ci95", "helps"]
-with pd.option_context("display.width", 160):
-    print(benefit[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+with pd.option_context("display.float_format", "{:.4g}".format):
+    display(benefit[cols])
 
 # %% [markdown]
 # Synthetic data helped at {glue:text}`v_help_gaussian_pool` of the
@@ -256,11 +250,11 @@ def nearest(values, target):
 nr_max = int(used.num_real.max())
 nr_ref = nearest([r for r in sorted(used.num_real.unique()) if r < nr_max] or [nr_max], 256)
 ns_ref = nearest([s for s in p.num_synthetic if s > 0], 1024)
-without, with_ = value.PAPER  # 256 real: without and with about 1k synthetic
+without, with_ = sorted(paper.VALUE, key=lambda r: r.conditions["num_synthetic"])  # 256 real: 0 and about 1k synthetic
 rows = [{"task": "paper: language model", "generator": "fixed synthetic set", "num_real": 256,
          "num_synthetic": 1024, "loss, real only": without.low, "loss, with synthetic": with_.low,
          "change": with_.low - without.low, "change %": 100 * (with_.low / without.low - 1)}]
-for name, spec in TASKS.items():
+for name in TASKS:
     for gen in value.GENERATORS:
         part = used[(used.setting == name) & (used.generator == gen)].set_index(["seed", "num_real", "num_synthetic"])
         m = part["loss"]
@@ -280,8 +274,8 @@ glue("v_paper_after", f"{with_.low:.2f}", display=False)
 glue("v_nr_ref", int(nr_ref), display=False)
 glue("v_ns_ref", int(ns_ref), display=False)
 glue("v_nr_max", nr_max, display=False)
-with pd.option_context("display.width", 160):
-    print(paper_table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+with pd.option_context("display.float_format", "{:.4g}".format):
+    display(paper_table)
 
 # %% [markdown]
 # **Where this run agrees.** With {glue:text}`v_nr_ref` real and
@@ -355,9 +349,8 @@ for name, spec in TASKS.items():
             glue(f"v_r2_{name}_{gen}_{key}", float(row.r2), display=False)
             glue(f"v_r2o_{name}_{gen}_{key}", float(row.r2_no_intercept), display=False)
 pred = pd.concat(pred, ignore_index=True)
-with pd.option_context("display.width", 160):
-    print(pred[["task", "generator", "predictor", "slope", "intercept", "r2", "r2_no_intercept"]]
-          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+with pd.option_context("display.float_format", "{:.3f}".format):
+    display(pred[["task", "generator", "predictor", "slope", "intercept", "r2", "r2_no_intercept"]])
 
 # %% [markdown]
 # With an intercept, the real proportion explains little of the Gaussian's loss under a
@@ -423,8 +416,9 @@ all_real_best = int((best_p == 1.0).sum())
 glue("v_fc_all_real_best", all_real_best, display=False)
 glue("v_fc_curves", len(best_p), display=False)
 print(f"mean loss at a fixed training-set size of {p.budget} (columns: real proportion)")
-print(fc_table.to_string(float_format=lambda v: f"{v:.4g}"))
 print("best real proportion:", {f"{k[0]}/{k[1]}": float(v) for k, v in best_p.items()})
+with pd.option_context("display.float_format", "{:.4g}".format):
+    display(fc_table)
 
 # %% [markdown]
 # At a fixed training-set size, an all-real training set was best in
@@ -459,7 +453,8 @@ glue("v_pool_seed", p.shared_pool_seed, display=False)
 glue("v_first_std0", float(spread.loc["first", ("std", 0)]), display=False)
 glue("v_random_std0", float(spread.loc["random", ("std", 0)]), display=False)
 print(f"Gaussian KL, {nr_ref} real examples from one shared data set of {p.n_available}, {len(p.seeds)} seeds")
-print(spread.to_string(float_format=lambda v: f"{v:.4g}"))
+with pd.option_context("display.float_format", "{:.4g}".format):
+    display(spread)
 
 # %% [markdown]
 # With the first rows, the seeds' standard deviation on real data alone is

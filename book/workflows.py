@@ -38,24 +38,17 @@ bars_generations = 6  # generations drawn in the composition figure (int ≥ 1)
 real_mixes = [0.1, 0.5]  # real share kept by the "mixing" option (list of floats in [0, 1])
 
 # %%
-import warnings
-
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import plotting, theory
-from collapse_lib.validation import Float, FloatList, Int, Seeds, validate
+from collapse_lib.validation import Float, FloatList, Int, Seeds, chapter_parameters
 
-p = validate(
-    dict(n_generations=n_generations, seeds=seeds, n=n, sigma2=sigma2,
-         bars_generations=bars_generations, real_mixes=real_mixes),
-    n_generations=Int(1), seeds=Seeds(), n=Int(2), sigma2=Float(0.0, strict_minimum=True),
-    bars_generations=Int(1),
-    real_mixes=FloatList(0.0, 1.0),
-)
+p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), n=Int(2),
+                       sigma2=Float(0.0, strict_minimum=True), bars_generations=Int(1),
+                       real_mixes=FloatList(0.0, 1.0))
 plotting.book_style()
 
 # %% [markdown]
@@ -125,24 +118,11 @@ shares.T
 frames = [cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds,
                       d=1, n=p.n, sigma2=p.sigma2) for wf in cl.WORKFLOWS]
 one_d = pd.concat(frames, ignore_index=True)
-
-
-def mean_theory(wf: str, t: np.ndarray):
-    if wf == "replace":
-        return theory.gaussian_replace_mean_sq_error(t, 1, p.n, p.sigma2)
-    if wf == "accumulate":
-        return theory.gaussian_accumulate_mean_sq_error(t, 1, p.n, p.sigma2)
-    return None
-
-
-def trace_theory(wf: str, t: np.ndarray):
-    return theory.gaussian_replace_trace_ratio(t, p.n) if wf == "replace" else None
-
-
+# dashed: the closed forms of theory.expected, for the cell's d, n and sigma2
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
-plotting.compare_workflows(axes[0], one_d, "mean_sq_error", theory=mean_theory)
+plotting.compare_workflows(axes[0], one_d, "mean_sq_error", theory="gaussian")
 axes[0].set_ylabel(r"$\|\mu_t-\mu_0\|^2$")
-plotting.compare_workflows(axes[1], one_d, "cov_trace_ratio", theory=trace_theory)
+plotting.compare_workflows(axes[1], one_d, "cov_trace_ratio", theory="gaussian")
 axes[1].set_ylabel(r"$\sigma_t^2/\sigma^2$")
 axes[1].legend()
 plt.show()

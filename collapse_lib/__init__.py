@@ -21,7 +21,6 @@ filters. Settings are imported on first use.
 
 from __future__ import annotations
 
-from . import store
 from .grid import GridCellError, run_grid
 from .setting import SETTINGS, Setting, check_params, fingerprint, get_setting
 from .simulate import simulate
@@ -30,6 +29,6 @@ from .workflows import WORKFLOWS, real_share, run_chain
 
 __all__ = ["SETTINGS", "WORKFLOWS", "GridCellError", "ParameterError", "Setting", "__version__",
            "check_params", "fingerprint", "get_setting", "real_share", "run_chain", "run_grid",
-           "simulate", "store"]
+           "simulate"]
 
 __version__ = "0.2.0"

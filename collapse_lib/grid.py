@@ -20,7 +20,6 @@ import pandas as pd
 
 from .setting import fingerprint
 from .simulate import check_run, run_arrays, tidy_frame
-from .store import Store
 from .validation import ParameterError, check_bool, check_int, check_seeds
 from .workflows import WORKFLOWS, check_workflow
 
@@ -111,8 +110,8 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
     it holds it for the current code, and written there as soon as it is computed.
     ``workers > 1`` runs units in that many processes; the numbers do not depend on it.
     ``cell_progress`` shows a progress bar inside each unit (long ones, such as ``lm``).
-    The frame's ``attrs``: ``seconds`` (wall time of this call) and ``cached`` (workflow and
-    cell of every unit read from the store).
+    The frame's ``attrs``: ``seconds`` (wall time of this call), ``units`` (the number of
+    (workflow, cell) runs) and ``cached`` (workflow and cell of every unit read from the store).
     """
     workflow_list = _workflows(workflows)
     workers = check_int("workers", workers, minimum=1)
@@ -123,6 +122,8 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
     if fixed is not None and not isinstance(fixed, Mapping):
         raise ParameterError(f"parameter 'fixed' must be a mapping name -> value; got {type(fixed).__name__}")
     cells = grid_cells(grid, skip)
+    from .store import Store
+
     store = Store(cache_dir) if cache_dir is not None else None
     started = time.perf_counter()
     # 1. check every unit before computing any
@@ -181,6 +182,7 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = time.perf_counter() - started
     out.attrs["cached"] = cached
+    out.attrs["units"] = len(units)
     return out
 
 

@@ -77,7 +77,7 @@ KDE: tuple[PaperValue, ...] = (
                "first fit (every workflow)", t=1),
     PaperValue("replace", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 100, 100),
     PaperValue("accumulate", {"dataset": "moons", "h": 0.1, "n": 10}, "test_nll", 1.3, 2),
-    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000}, "test_nll", 4.4, 4.4,
+    PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "authors_test": False}, "test_nll", 4.4, 4.4,
                "first fit, test set from the same blobs", t=1),
     PaperValue("replace", {"dataset": "blobs", "h": 0.1, "n": 1000, "authors_test": True}, "test_nll",
                1574, 1574, "first fit, the authors' test set (new random centres): order of magnitude",
@@ -121,13 +121,24 @@ VALUE: tuple[PaperValue, ...] = (
 
 # --- the comparison table -------------------------------------------------------------------
 
-def format_value(value: float, digits: int = 3) -> str:
-    """A number for a table: ``digits`` significant digits, scientific only when tiny or huge."""
+#: How the table names the metrics (anything else: the column name with spaces).
+METRIC_LABELS: dict[str, str] = {
+    "test_nll": "test NLL", "test_mse": "test MSE", "test_loss": "test loss",
+    "mean_sq_error": "mean error", "mean_sq_error_over_first": "mean error / first fit",
+    "cov_det_ratio": "det ratio", "fixation_generation": "fixation time",
+}
+
+def format_value(value: float | None, digits: int = 3) -> str:
+    """A number for a table: ``digits`` significant digits, in plain notation from 0.001 up
+    to 10^5 (1800, 95.2, 0.0123), in scientific notation beyond (2.1e-26)."""
     if value is None or not math.isfinite(value):
         return "–" if value is None or math.isnan(value) else str(value)
-    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-3 or abs(value) >= 1e5:
         return f"{value:.{max(1, digits - 1)}e}".replace("e-0", "e-").replace("e+0", "e")
-    return f"{value:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{round(value, decimals):.{decimals}f}"
 
 
 def _summary(values: np.ndarray, statistic: str) -> tuple[float, float, float]:
@@ -160,7 +171,8 @@ def compare(frame: pd.DataFrame, refs: Iterable[PaperValue], *,
     shorter (the ``t`` column says which). ``theory(ref, t)`` may give the closed form.
     Columns: workflow, setting (the conditions), metric, t, paper, this run (statistic with
     its 95% interval), theory, agrees ("yes" when the interval and the paper's value, widened
-    by its tolerance, overlap; blank when the run has no such cell), note.
+    by its tolerance, overlap; blank when the run has no such cell or stops before the
+    paper's generation), note. Missing values (NaN) are left out of the statistic.
     """
     from .plotting import WORKFLOW_LABEL
 
@@ -184,7 +196,8 @@ def compare(frame: pd.DataFrame, refs: Iterable[PaperValue], *,
         values = values[np.isfinite(values)]
         conditions = ", ".join(f"{k} = {v}" for k, v in ref.conditions.items())
         row = {"workflow": WORKFLOW_LABEL.get(ref.workflow, ref.workflow), "where": conditions or "–",
-               "metric": ref.label or ref.metric.replace("_", " "), "t": t_run if t_run is not None else "–",
+               "metric": ref.label or METRIC_LABELS.get(ref.metric, ref.metric.replace("_", " ")),
+               "t": t_run if t_run is not None else "–",
                "paper": f"{ref.quoted} (t = {ref.t})" if has_t and t_run != ref.t else ref.quoted}
         if values.size == 0:
             row.update({"this run": "not in this run", "theory": "–", "agrees": "", "note": ref.note})
@@ -195,9 +208,12 @@ def compare(frame: pd.DataFrame, refs: Iterable[PaperValue], *,
         interval = f" [{format_value(lo, 2)}, {format_value(hi, 2)}]" if values.size > 1 else ""
         expected = theory(ref, t_run if t_run is not None else ref.t) if theory is not None else None
         agrees = lo <= ref.high * ref.tolerance and hi >= ref.low / ref.tolerance
+        same_t = t_run is None or t_run == ref.t
+        note = ref.note if same_t else "; ".join(
+            filter(None, [ref.note, f"this run stops at t = {t_run}: not comparable with the paper's t = {ref.t}"]))
         row.update({"this run": f"{format_value(centre)}{label}{interval}",
                     "theory": format_value(expected) if expected is not None else "–",
-                    "agrees": "yes" if agrees else "no", "note": ref.note})
+                    "agrees": ("yes" if agrees else "no") if same_t else "", "note": note})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -165,9 +165,11 @@ def log_rows(axes: np.ndarray, *, pad: float = 1.5) -> None:
         ys = [np.asarray(line.get_ydata(), dtype=float) for ax in row for line in ax.get_lines()]
         ys = np.concatenate(ys) if ys else np.array([1.0])
         ys = ys[np.isfinite(ys) & (ys > 0)]
+        narrow = ys.size > 0 and ys.max() * pad < 10 * ys.min() / pad  # less than a decade shown
         for ax in row:
             ax.set_yscale("log")
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            if not narrow:  # minor labels would crowd a wide axis; a narrow one needs them
+                ax.yaxis.set_minor_formatter(NullFormatter())
             if ys.size:
                 ax.set_ylim(ys.min() / pad, ys.max() * pad)
 

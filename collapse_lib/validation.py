@@ -23,7 +23,6 @@ __all__ = [
     "check_seeds",
     "check_bool",
     "check_str",
-    "validate",
     "chapter_parameters",
     "ChapterParameters",
     "Int",
@@ -182,7 +181,7 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
 
 
 # --- chapter parameter specs -------------------------------------------------------------
-# A chapter's validator cell calls ``validate({...}, name=Int(1), ...)``; each spec below is
+# A chapter's check cell calls ``chapter_parameters(globals(), name=Int(1), ...)``; each spec below is
 # a checker ``(name, value) -> value`` built from the functions above.
 
 def Int(minimum: int | None = None, maximum: int | None = None):
@@ -312,18 +311,3 @@ def chapter_parameters(namespace: Mapping[str, Any], *, setting: str | None = No
             raise ParameterError(f"unknown parameter(s) {', '.join(hints)}; this chapter's parameters are: "
                                  f"{', '.join(allowed)}{tip}")
     return ChapterParameters(**{k: check(k, namespace[k]) for k, check in checks.items()})
-
-
-def validate(values: dict[str, Any], **specs: Any) -> SimpleNamespace:
-    """Check a chapter's parameters against ``specs``; return them as attributes.
-
-    Every parameter must have a spec and every spec a value, so a parameter renamed in
-    one place but not the other fails here, not halfway through a run.
-    """
-    from types import SimpleNamespace
-
-    missing = sorted(set(specs) - set(values))
-    extra = sorted(set(values) - set(specs))
-    if missing or extra:
-        raise ParameterError(f"parameters without value: {missing}; values without spec: {extra}")
-    return SimpleNamespace(**{k: specs[k](k, v) for k, v in values.items()})

@@ -14,9 +14,9 @@ from collapse_lib.validation import (
     IntList,
     ParameterError,
     Seeds,
+    chapter_parameters,
     check_float_list,
     check_int,
-    chapter_parameters,
     check_seeds,
 )
 
