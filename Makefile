@@ -12,6 +12,7 @@ NOTEBOOKS := $(SOURCES:.py=.ipynb)
 LIBRARY := $(wildcard collapse_lib/*.py collapse_lib/*/*.py collapse_lib/*/*/*.py)
 PARAMS ?=
 CHAPTER ?=
+SCHEDULER ?=
 
 .PHONY: book test install chapter benchmark clean html
 
@@ -39,14 +40,15 @@ book: $(NOTEBOOKS)
 	$(MAKE) html
 
 # Re-run one chapter, e.g. make chapter CHAPTER=gaussian PARAMS=params/paper.yml
+# On a Dask cluster: make chapter CHAPTER=kde PARAMS=params/paper.yml SCHEDULER=tcp://host:8786
 chapter: $(STAMP)
-	test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=<name> [PARAMS=file.yml]"; exit 2; }
-	$(PY) -m collapse_lib.notebooks book/$(CHAPTER).py -o book/$(CHAPTER).ipynb $(if $(PARAMS),-f $(PARAMS))
+	test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=<name> [PARAMS=file.yml] [SCHEDULER=tcp://host:port]"; exit 2; }
+	$(if $(SCHEDULER),COLLAPSE_SCHEDULER=$(SCHEDULER)) $(PY) -m collapse_lib.notebooks book/$(CHAPTER).py -o book/$(CHAPTER).ipynb $(if $(PARAMS),-f $(PARAMS))
 
 # The whole test suite: library tests, chapters run with smoke parameters and checked by
 # nbval, structure checks, and a book build from the smoke outputs with warnings as errors.
 test: $(STAMP)
-	$(VENV)/bin/ruff check collapse_lib tests benchmarks book
+	$(VENV)/bin/ruff check collapse_lib tests benchmarks book docs
 	rm -rf _build/smoke
 	$(PY) -m collapse_lib.notebooks $(SOURCES) -f tests/params/smoke.yml -d _build/smoke/book
 	$(VENV)/bin/pytest tests _build/smoke/book --nbval-lax -p no:cacheprovider --durations=15

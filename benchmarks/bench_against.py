@@ -21,6 +21,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 WORKLOADS = {
+    "gaussian: the full paper grid, 5 d x 5 n x 3 workflows x 100 seeds x 100 generations":
+        dict(setting="gaussian", grid={"d": [1, 3, 10, 31, 100], "n": [10, 32, 100, 316, 1000]}, seeds=100,
+             n_generations=100),
     "gaussian: d in {1,3,10,31,100} x n in {10..1000} x 3 workflows x 20 seeds x 100 generations":
         dict(setting="gaussian", grid={"d": [1, 3, 10, 31, 100], "n": [10, 32, 100, 316, 1000]}, seeds=20,
              n_generations=100),
@@ -55,10 +58,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True, help="a checkout of the commit to compare with")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--only", default="", help="run the workloads whose label contains this text")
     args = parser.parse_args()
     base = Path(args.base).resolve()
     rows = []
     for label, workload in WORKLOADS.items():
+        if args.only not in label:
+            continue
         times: dict[str, list[float]] = {"base": [], "this": []}
         for _ in range(args.repeats):
             times["base"].append(run(base, workload))

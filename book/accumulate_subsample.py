@@ -46,6 +46,8 @@ plateau_ds = [1, 3, 10]  # d of the Gaussian plateau grid (ints ≥ 1)
 plateau_seeds = 200  # chains per cell of the plateau grid (int ≥ 2, or a list of ints)
 use_lm_results = True  # show the language model's results stored by the chapter Language models (True/False)
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import warnings
@@ -57,21 +59,22 @@ from IPython.display import display
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import compare, paper, plotting, store, theory
+from collapse_lib import compare, paper, plotting, theory
 from collapse_lib.settings.gaussian import SingularCovarianceWarning
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
-from collapse_lib.validation import Bool, Choice, Float, Int, IntList, ParameterError, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, Choice, Float, Int, IntList, ParameterError, Seeds, Str, chapter_parameters
 
 p = chapter_parameters(globals(), n_generations=Int(2), seeds=Seeds(), n=Int(2), gaussian_d=Int(1),
                        kde_dataset=Choice(*DATASETS), kde_h=check_bandwidth, linreg_d=Int(1),
                        linreg_sigma2=Float(0.0), discrete_k=Int(2), plateau_last=Int(1), plateau_ns=IntList(2),
-                       plateau_ds=IntList(1), plateau_seeds=Seeds(), use_lm_results=Bool(), use_store=Bool())
+                       plateau_ds=IntList(1), plateau_seeds=Seeds(), use_lm_results=Bool(),
+                       use_store=Bool(), workers=Int(1), scheduler=Str())
 if p.plateau_last > p.n_generations:
     raise ParameterError(f"parameter 'plateau_last'={p.plateau_last} must be at most "
                          f"n_generations={p.n_generations}")
 plotting.book_style()
 T = p.n_generations
-cache = store.location(p.use_store)
+run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
 
 # %% [markdown]
 # ## One scale for every setting
@@ -104,7 +107,7 @@ specs = (
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SingularCovarianceWarning)  # n <= d: only the determinant is undefined
-    runs = compare.run_comparison(specs, n_generations=T, seeds=p.seeds, cache_dir=cache)
+    runs = compare.run_comparison(specs, n_generations=T, seeds=p.seeds, **run)
 glue("a_T", T, display=False)
 glue("a_seeds", len(p.seeds), display=False)
 glue("a_n", p.n, display=False)
@@ -186,7 +189,7 @@ levels[["setting", "workflow", "at_value", "level", "ci95"]].rename(
 # %%
 plateau_runs, plateau = compare.gaussian_plateau_grid(p.plateau_ns, p.plateau_ds, n_generations=T,
                                                       seeds=p.plateau_seeds, last=p.plateau_last,
-                                                      cache_dir=cache)
+                                                      **run)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
 palette = plotting.hue_palette(p.plateau_ns)
 for n_val, colour in palette.items():

@@ -36,6 +36,8 @@ ns = [10, 100, 1000]  # samples per generation n (list of ints ≥ 1)
 fixation_seeds = 200  # Replace chains per n for the fixation-time distribution (int k or list)
 fixation_max_generations = 20000  # cap on a chain's length (int ≥ 1); longer chains are censored
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import math
@@ -47,12 +49,13 @@ from IPython.display import display
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import paper, plotting, store, theory
+from collapse_lib import paper, plotting, theory
 from collapse_lib.settings.discrete import replace_fixation_times, summarise_fixation
-from collapse_lib.validation import Bool, Int, IntList, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, Int, IntList, Seeds, Str, chapter_parameters
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), k=Int(2), ns=IntList(1),
-                       fixation_seeds=Seeds(), fixation_max_generations=Int(1), use_store=Bool())
+                       fixation_seeds=Seeds(), fixation_max_generations=Int(1),
+                       use_store=Bool(), workers=Int(1), scheduler=Str())
 plotting.book_style()
 T, K = p.n_generations, p.k
 
@@ -82,7 +85,7 @@ T, K = p.n_generations, p.k
 
 # %%
 results = cl.run_grid("discrete", grid={"n": p.ns}, fixed={"k": K}, n_generations=T, seeds=p.seeds,
-                      cache_dir=store.location(p.use_store), progress=False)
+                      **cl.grid.runner(p.use_store, p.workers, p.scheduler), progress=False)
 glue("dc_T", T, display=False)
 glue("dc_K", K, display=False)
 glue("dc_seeds", len(p.seeds), display=False)

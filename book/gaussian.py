@@ -41,6 +41,7 @@ density_n = 10  # n of the one-dimensional chains whose fitted densities are dra
 density_seed = 0  # seed of those chains (int ≥ 0)
 workers = 2  # processes that run grid cells in parallel (int ≥ 1); results do not depend on it
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import warnings
@@ -51,13 +52,13 @@ from myst_nb import glue
 from scipy import stats
 
 import collapse_lib as cl
-from collapse_lib import paper, plotting, store, theory
+from collapse_lib import paper, plotting, theory
 from collapse_lib.settings.gaussian import SingularCovarianceWarning, fitted_path
-from collapse_lib.validation import Bool, Float, Int, IntList, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, Float, Int, IntList, Seeds, Str, chapter_parameters
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(2),
                        sigma2=Float(0.0, strict_minimum=True), density_n=Int(2), density_seed=Int(0),
-                       workers=Int(1), use_store=Bool())
+                       workers=Int(1), use_store=Bool(), scheduler=Str())
 plotting.book_style()
 T = p.n_generations
 
@@ -92,8 +93,7 @@ T = p.n_generations
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", SingularCovarianceWarning)
     results = cl.run_grid("gaussian", grid={"d": p.ds, "n": p.ns}, fixed={"sigma2": p.sigma2},
-                          n_generations=T, seeds=p.seeds, cache_dir=store.location(p.use_store),
-                          workers=p.workers)
+                          n_generations=T, seeds=p.seeds, **cl.grid.runner(p.use_store, p.workers, p.scheduler))
 results["mean_sq_error_over_first"] = results.mean_sq_error / (results.d * results.sigma2 / results.n)
 singular_cells = sorted({(int(d), int(n)) for d, n in results.loc[results.singular, ["d", "n"]].values})
 glue("g_T", T, display=False)

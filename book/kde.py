@@ -50,6 +50,8 @@ mechanism_h = 0.3  # bandwidth of the one-dimensional illustration (float > 0)
 mechanism_seeds = 200  # chains of the one-dimensional illustration (int ≥ 2)
 picture_seed = 0  # seed of the chains whose points are drawn (int ≥ 0)
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import matplotlib.pyplot as plt
@@ -60,9 +62,9 @@ from myst_nb import glue
 from sklearn.neighbors import KernelDensity
 
 import collapse_lib as cl
-from collapse_lib import paper, plotting, store, theory
+from collapse_lib import paper, plotting, theory
 from collapse_lib.settings import kde
-from collapse_lib.validation import Bool, ChoiceList, Float, FloatList, Int, IntList, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, ChoiceList, Float, FloatList, Int, IntList, Seeds, Str, chapter_parameters
 from collapse_lib.workflows import seed_rngs
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), datasets=ChoiceList(*kde.DATASETS),
@@ -71,7 +73,7 @@ p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), datasets=
                        sweep_points=Int(2), sweep_n=Int(1), long_generations=Int(1), long_eval_points=Int(2),
                        flaw_h=Float(0.0, strict_minimum=True), mechanism_n=Int(2),
                        mechanism_h=Float(0.0, strict_minimum=True), mechanism_seeds=Int(2), picture_seed=Int(0),
-                       use_store=Bool())
+                       use_store=Bool(), workers=Int(1), scheduler=Str())
 if not {"blobs", "moons"} <= set(p.datasets):
     raise cl.ParameterError("parameter 'datasets' must include 'blobs' and 'moons' (the text discusses them); "
                             f"got {p.datasets}")
@@ -79,7 +81,7 @@ if p.sweep_h_max <= p.sweep_h_min:
     raise cl.ParameterError(f"parameter 'sweep_h_max' must be > sweep_h_min={p.sweep_h_min}; got {p.sweep_h_max}")
 plotting.book_style()
 T = p.n_generations
-cache = store.location(p.use_store)
+run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
 sweep_hs = [float(f"{h:.3g}") for h in np.geomspace(p.sweep_h_min, p.sweep_h_max, p.sweep_points)]
 shown = sorted({1, min(10, T), T})  # generations whose points are drawn
 
@@ -148,7 +150,7 @@ plt.show()
 
 # %%
 results = cl.run_grid("kde", grid={"dataset": p.datasets, "h": p.bandwidths, "n": p.ns},
-                      fixed={"n_test": p.n_test}, n_generations=T, seeds=p.seeds, cache_dir=cache)
+                      fixed={"n_test": p.n_test}, n_generations=T, seeds=p.seeds, **run)
 glue("k_T", T, display=False)
 glue("k_seeds", len(p.seeds), display=False)
 glue("k_cells", len(p.datasets) * len(p.bandwidths) * len(p.ns), display=False)
@@ -395,7 +397,7 @@ glue("k_sweep_count", len(sweep_hs), display=False)
 glue("k_sweep_min", sweep_hs[0], display=False)
 glue("k_sweep_max", sweep_hs[-1], display=False)
 sweep = cl.run_grid("kde", grid={"dataset": p.datasets, "h": sweep_hs}, fixed={"n": p.sweep_n, "n_test": p.n_test},
-                    n_generations=T, seeds=p.seeds, cache_dir=cache)
+                    n_generations=T, seeds=p.seeds, **run)
 fig, axes = plt.subplots(1, len(p.datasets), figsize=(3.2 * len(p.datasets), 3.2), layout="constrained",
                          squeeze=False)
 for ax, ds in zip(axes[0], p.datasets):
@@ -451,7 +453,7 @@ glue("k_long_T", p.long_generations, display=False)
 glue("k_long_evals", int(kde.evaluation_generations(p.long_generations, p.long_eval_points).sum()), display=False)
 long = cl.run_grid("kde", grid={"dataset": p.datasets, "h": ["scott", "silverman"]},
                    fixed={"n": p.sweep_n, "n_test": p.n_test, "eval_points": p.long_eval_points},
-                   n_generations=p.long_generations, seeds=p.seeds, cache_dir=cache)
+                   n_generations=p.long_generations, seeds=p.seeds, **run)
 long = long.dropna(subset=["test_nll"])
 fig, axes = plotting.workflow_grid(long, "test_nll", hue="h", row="dataset", ylabel="test NLL")
 for ax in axes.flat:
@@ -509,7 +511,7 @@ flaw_first = pd.concat([cl.simulate("kde", "replace", n_generations=1, seeds=p.s
                                     h=0.1, n_test=p.n_test, authors_test=flag) for flag in (False, True)])
 flaw = cl.run_grid("kde", grid={"authors_test": [False, True], "n": p.ns},
                    fixed={"dataset": "blobs", "h": p.flaw_h, "n_test": p.n_test}, n_generations=T,
-                   seeds=p.seeds, cache_dir=cache)
+                   seeds=p.seeds, **run)
 flaw["test set"] = np.where(flaw.authors_test, "authors' (flawed)", "same blobs (this book)")
 fig, axes = plotting.workflow_grid(flaw, "test_nll", hue="n", row="test set", ylabel="test NLL")
 plotting.log_rows(axes)

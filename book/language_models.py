@@ -57,6 +57,8 @@ dtype = "float32"  # "float32", "bfloat16" or "float16"
 threads = 1  # torch threads (int ≥ 0; 0: torch's default); keep it fixed, the count changes the last bits
 n_show = 8  # examples drawn from the last generation's model, for display (int ≥ 0)
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import warnings
@@ -71,14 +73,15 @@ from myst_nb import glue
 from tqdm import TqdmWarning
 
 import collapse_lib as cl
-from collapse_lib import paper, plotting, store
+from collapse_lib import paper, plotting
 from collapse_lib.settings.lm import data as lmdata
 from collapse_lib.settings.lm import task as lmtask
-from collapse_lib.validation import Bool, Int, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, Int, Seeds, Str, chapter_parameters
 
 # the language-model parameters are checked by the setting itself (combinations too, such as
 # epochs = 0 with steps = 0); `settings` holds them with the setting's defaults filled in
-p = chapter_parameters(globals(), setting="lm", n_generations=Int(2), seeds=Seeds(), use_store=Bool())
+p = chapter_parameters(globals(), setting="lm", n_generations=Int(2), seeds=Seeds(), use_store=Bool(),
+                       workers=Int(1), scheduler=Str())
 settings = p.of("lm")
 plotting.book_style()
 T = p.n_generations
@@ -192,7 +195,7 @@ glue("lm_n", p.n, display=False)
 glue("lm_recipe", f"{p.steps} optimiser steps" if p.steps else
      f"{p.epochs:g} epoch(s) in batches of {p.batch_size}, learning rate {p.lr:g}", display=False)
 results = cl.run_grid("lm", grid={}, fixed=settings, n_generations=T, seeds=p.seeds,
-                      cache_dir=store.location(p.use_store), cell_progress=True)
+                      **cl.grid.runner(p.use_store, p.workers, p.scheduler), cell_progress=True)
 compute_seconds = float(results[["fit_seconds", "sample_seconds", "eval_seconds"]].sum().sum())
 glue("lm_compute_seconds", compute_seconds, display=False)
 cached = [c["workflow"] for c in results.attrs["cached"]]

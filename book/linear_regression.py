@@ -38,6 +38,8 @@ ns = [10, 32, 100, 1000]  # rows of the fixed design n (list of ints ≥ 1), one
 sigma2s = [1.0]  # label-noise variances (list of floats ≥ 0); figures use 1.0 if listed, else the first
 n_test = 1000  # noiseless test points per seed (int ≥ 1); the paper uses 1000
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
+workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
+scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
 # %%
 import matplotlib.pyplot as plt
@@ -47,12 +49,12 @@ from IPython.display import display
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import paper, plotting, store, theory
+from collapse_lib import paper, plotting, theory
 from collapse_lib.settings.linear_regression import regime
-from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, chapter_parameters
+from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, Str, chapter_parameters
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1),
-                       sigma2s=FloatList(0.0), n_test=Int(1), use_store=Bool())
+                       sigma2s=FloatList(0.0), n_test=Int(1), use_store=Bool(), workers=Int(1), scheduler=Str())
 plotting.book_style()
 T = p.n_generations
 SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figures show
@@ -116,7 +118,7 @@ SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figure
 # %%
 results = cl.run_grid("linear_regression", grid={"d": p.ds, "n": p.ns, "sigma2": p.sigma2s},
                       fixed={"n_test": p.n_test}, n_generations=T, seeds=p.seeds,
-                      cache_dir=store.location(p.use_store), progress=False)
+                      **cl.grid.runner(p.use_store, p.workers, p.scheduler), progress=False)
 glue("lr_T", T, display=False)
 glue("lr_seeds", len(p.seeds), display=False)
 glue("lr_cells", len(p.ds) * len(p.ns) * len(p.sigma2s), display=False)

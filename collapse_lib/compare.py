@@ -122,7 +122,8 @@ def normalise(frame: pd.DataFrame, how: str, *, by: Sequence[str] = ("setting", 
 
 def run_comparison(specs: Iterable[SettingSpec] = DEFAULT_SPECS, *, n_generations: int,
                    seeds: int | Iterable[int], workflows: Sequence[str] = WORKFLOWS,
-                   cache_dir: str | Path | None = None, progress: bool = False) -> pd.DataFrame:
+                   cache_dir: str | Path | None = None, progress: bool = False, workers: int = 1,
+                   scheduler: Any = None) -> pd.DataFrame:
     """Run every spec's three workflows; return one long frame for all settings.
 
     Columns: setting, label, cell (the parameters as text), workflow, seed, generation,
@@ -135,7 +136,7 @@ def run_comparison(specs: Iterable[SettingSpec] = DEFAULT_SPECS, *, n_generation
     for spec in specs:
         raw = run_grid(spec.setting, workflows=workflows, grid={}, fixed=dict(spec.params),
                        n_generations=n_generations, seeds=seed_list, cache_dir=cache_dir,
-                       progress=progress)
+                       progress=progress, workers=workers, scheduler=scheduler)
         value = spec.derive(raw) if spec.derive is not None else raw[spec.metric]
         part = pd.DataFrame({
             "setting": spec.setting, "label": spec.label, "cell": _cell_label(spec.params),
@@ -212,8 +213,8 @@ def subsample_heuristic(t: int | np.ndarray, n: int) -> np.ndarray:
 
 def gaussian_plateau_grid(ns: Sequence[int], ds: Sequence[int], *, n_generations: int,
                           seeds: int | Iterable[int], last: int, sigma2: float = 1.0,
-                          cache_dir: str | Path | None = None, progress: bool = False
-                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                          cache_dir: str | Path | None = None, progress: bool = False, workers: int = 1,
+                          scheduler: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Accumulate-Subsample's Gaussian mean error over a (d, n) grid, in units of the first fit.
 
     Normalised by the exact expected first-fit error d sigma2 / n (cells with n <= d are
@@ -228,7 +229,7 @@ def gaussian_plateau_grid(ns: Sequence[int], ds: Sequence[int], *, n_generations
         warnings.simplefilter("ignore", SingularCovarianceWarning)
         runs = run_grid("gaussian", workflows=["accumulate-subsample"], grid={"d": list(ds), "n": list(ns)},
                         fixed={"sigma2": sigma2}, n_generations=n_generations, seeds=seeds,
-                        cache_dir=cache_dir, progress=progress)
+                        cache_dir=cache_dir, progress=progress, workers=workers, scheduler=scheduler)
     runs = runs.assign(normalised=runs["mean_sq_error"] / (runs["d"] * runs["sigma2"] / runs["n"]))
     levels = plateau_levels(runs, last=last, by=("d", "n"))
     levels["heuristic"] = [float(subsample_heuristic(n_generations, int(n))) for n in levels["n"]]

@@ -33,12 +33,13 @@ def location(use: bool = True) -> Path | None:
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None], *,
-                 directory: bool = False) -> Path:
+                 directory: bool = False, suffix: str = ".tmp") -> Path:
     """Create ``path`` so that no reader ever sees it half-written.
 
     ``write(tmp)`` writes a file (or, with ``directory=True``, fills a folder) at a
     temporary path beside ``path``, which is then renamed into place. If ``write`` raises,
-    nothing is left behind. A folder that another process created first is kept.
+    nothing is left behind. A folder that another process created first is kept. The
+    temporary file ends in ``suffix`` (a writer that checks extensions may need its own).
     The one atomic-write helper of the library (results, notebooks, model caches).
     """
     path = Path(path)
@@ -46,7 +47,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None], *,
     if directory:
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     else:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
         os.close(fd)
         tmp = Path(name)
     try:

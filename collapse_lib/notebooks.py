@@ -118,7 +118,7 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
         jupytext.write(notebook, src_nb)
         atomic_write(output, lambda partial: pm.execute_notebook(
             str(src_nb), str(partial), parameters=parameters or {}, kernel_name=kernel,
-            cwd=str(source.parent), progress_bar=progress))
+            cwd=str(source.parent), progress_bar=progress), suffix=".ipynb")
     return output
 
 

@@ -42,7 +42,7 @@ from .settings import SETTINGS
 from .validation import ParameterError, check_choice
 
 __all__ = ["Param", "Setting", "SETTINGS", "get_setting", "check_params", "fingerprint",
-           "dependency_versions", "source_digest", "source_modules"]
+           "dependency_versions", "source_digest", "source_modules", "task_threads", "limit_threads"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,35 @@ def check_params(setting: Setting | str, params: Mapping[str, Any]) -> dict[str,
     if spec.validate is not None:
         spec.validate(out)
     return out
+
+
+# --- threads within one task ---------------------------------------------------------------
+
+_THREADS: list[int] = []
+
+
+def task_threads() -> int:
+    """Threads a setting may use for independent seeds within one task: at most 4 and at
+    most the machine's cores, and 1 on a worker of a cluster (see :func:`limit_threads`)."""
+    import os
+
+    if _THREADS:
+        return _THREADS[-1]
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class limit_threads:
+    """Within the block, :func:`task_threads` is ``n`` (a cluster's worker runs one task on
+    one core: more threads would only compete with the other workers)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __enter__(self) -> None:
+        _THREADS.append(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        _THREADS.pop()
 
 
 # --- the code fingerprint --------------------------------------------------------------------

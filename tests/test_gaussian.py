@@ -62,12 +62,30 @@ def test_batched_equals_per_seed(workflow):
         np.testing.assert_allclose(mine[METRICS].to_numpy(), alone[METRICS].to_numpy(), rtol=1e-9, atol=1e-14)
 
 
-def test_threads_do_not_change_subsample(monkeypatch):
-    monkeypatch.setattr(gaussian, "_threads", lambda: 1)
-    one = cl.simulate("gaussian", "accumulate-subsample", n_generations=5, seeds=6, d=3, n=10)
-    monkeypatch.setattr(gaussian, "_threads", lambda: 3)
-    three = cl.simulate("gaussian", "accumulate-subsample", n_generations=5, seeds=6, d=3, n=10)
-    pd.testing.assert_frame_equal(one, three)
+@pytest.mark.parametrize("workflow", cl.WORKFLOWS)
+def test_blocks_and_batches_do_not_change_the_numbers(monkeypatch, workflow):
+    """Each seed reads its streams in order: drawing a block of generations at once, or
+    batching the seeds differently, gives the same numbers."""
+    one = cl.simulate("gaussian", workflow, n_generations=9, seeds=6, d=3, n=10)
+    monkeypatch.setattr(gaussian, "_BLOCK_BYTES", 64)  # one generation and one seed at a time
+    small = cl.simulate("gaussian", workflow, n_generations=9, seeds=6, d=3, n=10)
+    pd.testing.assert_frame_equal(one, small)
+    for threads in (1, 3):
+        monkeypatch.setattr(gaussian, "_threads", lambda threads=threads: threads)
+        pd.testing.assert_frame_equal(one, cl.simulate("gaussian", workflow, n_generations=9, seeds=6, d=3, n=10))
+
+
+def test_subsample_draws_only_the_points_that_are_picked():
+    n, T = 50, 40
+    picks = gaussian._picks(7, n, T)
+    used = np.zeros(T * n, dtype=bool)
+    used[:n] = True
+    for p in picks:
+        used[p] = True
+    per_block = used.reshape(T, n).mean(axis=1)
+    expected = 1 - np.arange(T) / T  # block b is never picked with probability b / T
+    assert np.abs(per_block - expected).max() < 0.25 and abs(per_block.mean() - expected.mean()) < 0.03
+    assert all(len(p) == n and len(set(p)) == n and p.max() < (t + 2) * n for t, p in enumerate(picks))
 
 
 def test_frame_is_tidy():

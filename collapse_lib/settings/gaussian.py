@@ -13,8 +13,11 @@ Two implementations with one meaning:
   of ``n`` draws from N(mu, F F^T) is mu + F z / sqrt(n), and their scatter matrix is
   F A A^T F^T with A the Bartlett factor of a Wishart(I, n - 1) matrix, independent of the
   mean. That is exact in distribution and costs O(d^2) random numbers per generation
-  instead of O(n d). Accumulate keeps running sums; Accumulate-Subsample keeps the points,
-  because a subsample reuses them.
+  instead of O(n d); they do not depend on the chain's state, so each seed draws those of a
+  block of generations in one call, and the linear algebra is batched over the seeds.
+  Accumulate keeps running sums. Accumulate-Subsample needs the points themselves (a
+  subsample reuses them), but its subsamples do not depend on the data either: they are
+  drawn first, and only the points that some subsample picks are drawn (about half).
 
 When n <= d every fit is singular, and it stays singular under every workflow: each
 synthetic point lies in the affine span of the real points. The fast path then works in
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..setting import Param, Setting
+from ..setting import Param, Setting, task_threads
 from ..validation import ParameterError, check_float, check_int
 from ..workflows import run_chain, seed_rngs
 
@@ -133,35 +135,203 @@ def _first_fit(real: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return mu1, basis, y, y.T @ y / n
 
 
-def _subsample_chain(real_y: np.ndarray, rng: np.random.Generator, n: int, T: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One Accumulate-Subsample chain in the k coordinates: (means (T, k), covs (T, k, k), logdets (T,)).
+def _threads() -> int:
+    """Threads that run independent parts of the seeds (:func:`collapse_lib.setting.task_threads`)."""
+    return task_threads()
 
-    The pool keeps every point (a subsample reuses them); memory is T n k floats per chain.
+
+def _seed_parts(count: int, size: int | None = None) -> list[slice]:
+    """Contiguous parts of ``count`` seeds: one per thread (or of ``size`` seeds each)."""
+    if size is None:
+        size = count if count < 8 else -(-count // _threads())
+    return [slice(a, min(count, a + size)) for a in range(0, count, size)]
+
+
+def _on_threads(run: Any, parts: list[slice]) -> None:
+    """``run(part)`` for every part; independent parts run on a few threads (numpy's random
+    fills and BLAS release the GIL, so they use the machine's cores)."""
+    if len(parts) == 1 or _threads() == 1:
+        for part in parts:
+            run(part)
+        return
+    with ThreadPoolExecutor(max_workers=min(_threads(), len(parts))) as pool:
+        list(pool.map(run, parts))
+
+
+def _stream(seed: int, purpose: int) -> np.random.Generator:
+    """A seed's own generator for one kind of draw of the fast path (see :func:`run_batched`)."""
+    return np.random.default_rng([int(seed), 1, purpose])
+
+
+#: Purposes of the fast path's streams (each seed has one generator per purpose).
+_Z, _OFF, _CHI, _PICK, _POINTS = 1, 2, 3, 4, 5
+#: Bytes of random numbers drawn at once per block of generations (any value gives the
+#: same numbers: each stream is read sequentially).
+_BLOCK_BYTES = 1 << 25
+
+
+def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np.ndarray,
+                        real_y: list[np.ndarray], means: np.ndarray, traces: np.ndarray,
+                        logdets: np.ndarray) -> None:
+    """Replace and Accumulate, all seeds at once, from sufficient statistics (in place).
+
+    The random numbers a generation needs (the batch mean's normal vector z and the
+    Bartlett factor's normals and chi-squares) do not depend on the chain's state, so each
+    seed draws them for a block of generations in one call per stream; the linear algebra
+    is batched over the seeds.
     """
-    k = real_y.shape[1]
-    pool = np.empty((T * n, k))
-    pool[:n] = real_y
-    means = np.empty((T, k))
-    covs = np.empty((T, k, k))
-    logdets = np.empty(T)
-    mean = real_y.mean(axis=0)
-    cov = (real_y - mean).T @ (real_y - mean) / n
+    s_count, k = cov.shape[0], cov.shape[1]
+    rows, cols = _tril(k, k)
+    diag = np.arange(k)
+    dfs = (n - 1) - np.arange(k)
+    streams = [(_stream(s, _Z), _stream(s, _OFF), _stream(s, _CHI)) for s in seeds]
+    factor = np.linalg.cholesky(cov)
+    logdet = 2 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(axis=1)
+    mean_y = np.zeros((s_count, k))
+    means[:, 0], traces[:, 0], logdets[:, 0] = mean_y, np.trace(cov, axis1=1, axis2=2), logdet
+    if workflow == "accumulate":
+        total = float(n)
+        s1 = np.stack([y.sum(axis=0) for y in real_y])            # sum of y
+        s2 = np.stack([y.T @ y for y in real_y])                  # sum of y y^T
+    root_n = math.sqrt(n)
+    a = np.zeros((s_count, k, k))
+    block = max(1, _BLOCK_BYTES // (8 * s_count * (rows.size + 2 * k)))
+    for t0 in range(1, T, block):
+        g = min(block, T - t0)
+        z = np.stack([sz.standard_normal((g, k)) for sz, _, _ in streams])               # (S, g, k)
+        off = np.stack([so.standard_normal((g, rows.size)) for _, so, _ in streams])    # (S, g, k(k-1)/2)
+        chi = np.stack([sc.chisquare(dfs, size=(g, k)) for _, _, sc in streams])         # (S, g, k)
+        for j in range(g):
+            t = t0 + j
+            a[:, rows, cols] = off[:, j]
+            root_chi = np.sqrt(chi[:, j])
+            a[:, diag, diag] = root_chi
+            # n points from N(mean, F F^T): their mean, and the root F A of their scatter matrix
+            batch_mean = mean_y + np.einsum("sij,sj->si", factor, z[:, j]) / root_n
+            batch_root = factor @ a
+            if workflow == "replace":
+                mean_y = batch_mean
+                factor = batch_root / root_n
+                trace = np.einsum("sij,sij->s", factor, factor)
+                # exact running log-det: no underflow even where det ~ 1e-2000
+                logdet = logdet + 2 * np.log(root_chi).sum(axis=1) - k * math.log(n)
+            else:  # accumulate: running sums of y and y y^T over every point so far
+                total += n
+                s1 = s1 + n * batch_mean
+                s2 = s2 + batch_root @ np.swapaxes(batch_root, 1, 2) \
+                    + n * np.einsum("si,sj->sij", batch_mean, batch_mean)
+                mean_y = s1 / total
+                cov = s2 / total - np.einsum("si,sj->sij", mean_y, mean_y)
+                cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+                factor = np.linalg.cholesky(cov)
+                trace = np.trace(cov, axis1=1, axis2=2)
+                logdet = 2 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(axis=1)
+            means[:, t], traces[:, t], logdets[:, t] = mean_y, trace, logdet
+
+
+def _picks(seed: int, n: int, T: int) -> list[np.ndarray]:
+    """The subsample of every generation t = 2..T: n of the (t n) pool positions, sorted.
+
+    They do not depend on the data, so they are drawn before any point is."""
+    rng = _stream(seed, _PICK)
+    return [np.sort(rng.choice((t + 1) * n, n, replace=False, shuffle=False)) for t in range(1, T)]
+
+
+def _points_dtype(n: int, k: int) -> type[np.floating]:
+    """Single precision where a subsample's covariance is well conditioned (n >= 2k: its
+    smallest eigenvalue is then above (1 - 1/sqrt(2))^2 ~ 0.09 of the typical one in
+    expectation), double precision where it is nearly singular (n close to k + 1)."""
+    return np.float32 if n >= 2 * k else np.float64
+
+
+def _subsample_batch_size(T: int, n: int, k: int, n_seeds: int) -> tuple[int, float]:
+    """Seeds per batch of Accumulate-Subsample, and the bytes one seed's pool needs."""
+    per_seed = 4.0 * (T * n * k + 2 * n * k) + 8.0 * T * (n + 4 * k)
+    return max(1, min(n_seeds, int((8 * _BLOCK_BYTES) // per_seed))), per_seed
+
+
+def _subsample(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], means: np.ndarray,
+               traces: np.ndarray, logdets: np.ndarray) -> None:
+    """Accumulate-Subsample, seeds in batches (in place).
+
+    Only the points some later subsample picks are drawn: a point of the b-th synthetic
+    batch is never picked with probability b / T, so about half of them are never drawn
+    over a long run. The points are single precision where that is safe
+    (:func:`_points_dtype`; the subsample's mean is accumulated in double precision). Each
+    seed reads its own streams in order, so its numbers do not depend on the seeds beside it,
+    on the batch size, or on the threads (:func:`_threads`) that run the batches.
+    """
+    batch, _ = _subsample_batch_size(T, n, real_y[0].shape[1], len(seeds))
+    batch = max(1, min(batch, -(-len(seeds) // _threads())))  # at least one batch per thread
+
+    def run(sl: slice) -> None:
+        _subsample_batch(T, seeds[sl], n, real_y[sl], means[sl], traces[sl], logdets[sl])
+
+    _on_threads(run, _seed_parts(len(seeds), batch))
+
+
+def _subsample_batch(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], means: np.ndarray,
+                     traces: np.ndarray, logdets: np.ndarray) -> None:
+    s_count, k = len(seeds), real_y[0].shape[1]
+    dtype = _points_dtype(n, k)
+    picks = [_picks(s, n, T) for s in seeds]
+    # which pool positions are ever picked, and where each used point is kept
+    slots = np.full((s_count, T * n), -1, dtype=np.int64)
+    used_in_block: list[list[np.ndarray]] = []
+    for i in range(s_count):
+        used = np.zeros(T * n, dtype=bool)
+        used[:n] = True
+        for p in picks[i]:
+            used[p] = True
+        where = np.flatnonzero(used)
+        slots[i, where] = np.arange(where.size)
+        used_in_block.append(np.split(where, np.searchsorted(where, np.arange(1, T) * n)))
+    width = int(max(slots.max(axis=1)) + 1)
+    pool = np.zeros((s_count, width, k), dtype=dtype)
+    for i, y in enumerate(real_y):
+        pool[i, :n] = y
+    rng_points = [_stream(s, _POINTS) for s in seeds]
+    y0 = np.stack(real_y)                                                  # (S, n, k)
+    mean = y0.mean(axis=1)
+    centred = y0 - mean[:, None]
+    cov = np.swapaxes(centred, 1, 2) @ centred / n
+    rows = np.arange(s_count)[:, None]
+    chol = np.linalg.cholesky(cov)
+    # buffers reused every generation (allocating them anew costs much where the allocator
+    # returns freed memory to the system at once, as on Dask's workers)
+    zbuf, newbuf, pickbuf = (np.empty((s_count, n, k), dtype=dtype) for _ in range(3))
+    covbuf = np.empty((s_count, k, k), dtype=dtype)
+    flat_pool = pool.reshape(s_count * width, k)
+    base = np.arange(s_count)[:, None] * width
     for t in range(T):
         if t > 0:
-            factor = np.linalg.cholesky(cov)
-            pool[t * n:(t + 1) * n] = mean + rng.standard_normal((n, k)) @ factor.T
-            pick = pool[np.sort(rng.choice((t + 1) * n, n, replace=False))]
-            mean = pick.mean(axis=0)
-            cov = pick.T @ pick / n - np.outer(mean, mean)
-            cov = 0.5 * (cov + cov.T)
-        means[t], covs[t] = mean, cov
-        logdets[t] = 2 * np.log(np.diagonal(np.linalg.cholesky(cov))).sum()
-    return means, covs, logdets
-
-
-def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+            factor_t = np.swapaxes(chol, 1, 2).astype(dtype)
+            counts = [used_in_block[i][t].size for i in range(s_count)]
+            m = max(counts)
+            if m:
+                z = zbuf[:, :m]
+                for i, c in enumerate(counts):
+                    if c:
+                        rng_points[i].standard_normal(dtype=dtype, out=z[i, :c])
+                    z[i, c:] = 0.0
+                new = np.matmul(z, factor_t, out=newbuf[:, :m])
+                new += mean.astype(dtype)[:, None]
+                for i, c in enumerate(counts):
+                    if c:
+                        pool[i, slots[i, used_in_block[i][t]]] = new[i, :c]
+            index = (base + slots[rows, np.stack([picks[i][t - 1] for i in range(s_count)])]).ravel()
+            pick = np.take(flat_pool, index, axis=0, out=pickbuf.reshape(s_count * n, k)).reshape(s_count, n, k)
+            mean = pick.mean(axis=1, dtype=np.float64)
+            np.subtract(pick, mean.astype(dtype)[:, None], out=pick)
+            cov = np.matmul(np.swapaxes(pick, 1, 2), pick, out=covbuf).astype(np.float64) / n
+            # the single-precision centring leaves a tiny offset: correct the covariance for it
+            offset = pick.mean(axis=1, dtype=np.float64)
+            cov -= np.einsum("si,sj->sij", offset, offset)
+            cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+            chol = np.linalg.cholesky(cov)
+        means[:, t] = mean
+        traces[:, t] = np.trace(cov, axis1=1, axis2=2)
+        logdets[:, t] = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
 
 
 def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
@@ -169,10 +339,11 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
     """All seeds of one (workflow, d, n, sigma2) cell at once; see the module docstring.
 
     Returns ``metric -> (n_seeds, n_generations)`` arrays (the setting's ``finish`` adds
-    the ``singular`` flag and blanks the determinants of singular cells).
-    Each seed draws from its own generators (:func:`~collapse_lib.workflows.seed_rngs`), so a
-    seed's numbers do not depend on which other seeds run beside it (nor on the number of
-    threads that run the Accumulate-Subsample chains). BLAS runs single-threaded: the
+    the ``singular`` flag and blanks the determinants of singular cells). The real data of
+    a seed come from :func:`~collapse_lib.workflows.seed_rngs` (so generation 1 is the
+    reference loop's); every later draw comes from the seed's own streams, one per kind of
+    draw (:func:`_stream`), so a seed's numbers do not depend on which other seeds run
+    beside it, nor on how the work is split into blocks. BLAS runs single-threaded: the
     matrices are small (d <= a few hundred), and multi-threaded BLAS on small products
     slows down by an order of magnitude when anything else runs on the machine.
     """
@@ -184,70 +355,27 @@ def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n:
                  sigma2: float) -> dict[str, np.ndarray]:
     s_count, T = len(seeds), n_generations
     k = min(d, n - 1)
-    rngs = [seed_rngs(s) for s in seeds]
     sd = math.sqrt(sigma2)
     mu1 = np.empty((s_count, d))
     basis = np.empty((s_count, d, k))
     cov = np.empty((s_count, k, k))
     real_y = []
-    for i, (rng_real, _) in enumerate(rngs):
+    for i, seed in enumerate(seeds):
+        rng_real, _ = seed_rngs(seed)
         m1, q, y, c = _first_fit(sd * rng_real.standard_normal((n, d)), k)
         mu1[i], basis[i], cov[i] = m1, q, c
         real_y.append(y)
     # state in the k coordinates of the real data's span (k = d when n > d)
-    mean_y = np.zeros((s_count, k))
     means = np.empty((s_count, T, k))
     traces = np.empty((s_count, T))
     logdets = np.empty((s_count, T))
-
-    def chol_logdet(factor: np.ndarray) -> np.ndarray:
-        return 2 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(axis=1)
-
     if workflow == "accumulate-subsample":
-        # chains are independent: run them on a few threads (numpy releases the GIL)
-        with ThreadPoolExecutor(max_workers=_threads()) as pool:
-            chains = list(pool.map(lambda i: _subsample_chain(real_y[i], rngs[i][1], n, T),
-                                   range(s_count)))
-        for i, (m, c, ld) in enumerate(chains):
-            means[i], logdets[i] = m, ld
-            traces[i] = np.trace(c, axis1=1, axis2=2)
+        _subsample(T, seeds, n, real_y, means, traces, logdets)
     else:
-        factor = np.linalg.cholesky(cov)
-        logdet = chol_logdet(factor)
-        means[:, 0], traces[:, 0], logdets[:, 0] = mean_y, np.trace(cov, axis1=1, axis2=2), logdet
-        if workflow == "accumulate":
-            total = float(n)
-            s1 = np.stack([y.sum(axis=0) for y in real_y])            # sum of y
-            s2 = np.stack([y.T @ y for y in real_y])                  # sum of y y^T
-        root_n = math.sqrt(n)
-        z = np.empty((s_count, k))
-        a = np.empty((s_count, k, k))
-        for t in range(1, T):
-            for i, (_, rng) in enumerate(rngs):
-                z[i] = rng.standard_normal(k)
-                a[i] = bartlett_factor(rng, k, n - 1)
-            # n points from N(mean, F F^T): their mean and the root of their scatter matrix
-            batch_mean = mean_y + np.einsum("sij,sj->si", factor, z) / root_n
-            batch_root = factor @ a
-            if workflow == "replace":
-                mean_y = batch_mean
-                factor = batch_root / root_n
-                trace = np.einsum("sij,sij->s", factor, factor)
-                # exact running log-det: no underflow even where det ~ 1e-2000
-                logdet = logdet + 2 * np.log(np.abs(np.diagonal(a, axis1=1, axis2=2))).sum(axis=1) \
-                    - k * math.log(n)
-            else:  # accumulate: running sums of y and y y^T over every point so far
-                total += n
-                s1 = s1 + n * batch_mean
-                s2 = s2 + batch_root @ np.swapaxes(batch_root, 1, 2) \
-                    + n * np.einsum("si,sj->sij", batch_mean, batch_mean)
-                mean_y = s1 / total
-                cov = s2 / total - np.einsum("si,sj->sij", mean_y, mean_y)
-                cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
-                factor = np.linalg.cholesky(cov)
-                trace = np.trace(cov, axis1=1, axis2=2)
-                logdet = chol_logdet(factor)
-            means[:, t], traces[:, t], logdets[:, t] = mean_y, trace, logdet
+        def run(sl: slice) -> None:
+            _replace_accumulate(workflow, T, seeds[sl], n, cov[sl], real_y[sl], means[sl], traces[sl], logdets[sl])
+
+        _on_threads(run, _seed_parts(s_count))
     mean_x = mu1[:, None, :] + np.einsum("sdk,stk->std", basis, means)
     out = {
         "mean_sq_error": np.einsum("std,std->st", mean_x, mean_x),
@@ -286,8 +414,9 @@ def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, A
     d, n = params["d"], params["n"]
     k = min(d, n - 1)
     state = 8.0 * n_seeds * (3 * n_generations * d + d * k + 8 * k * k + n * k)
-    if workflow == "accumulate-subsample":  # every point of a chain is kept (a few chains at once)
-        state += 8.0 * n_generations * n * k * min(n_seeds, _threads())
+    if workflow == "accumulate-subsample":  # the drawn points of a batch of chains
+        batch, per_seed = _subsample_batch_size(n_generations, n, k, n_seeds)
+        state += min(n_seeds, batch * _threads()) * per_seed  # batches run on a few threads
     return state
 
 
