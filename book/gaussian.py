@@ -39,7 +39,7 @@ ns = [10, 32, 100, 316, 1000]  # samples per generation n (list of ints ≥ 2)
 sigma2 = 1.0  # true variance per coordinate (float > 0)
 density_n = 10  # n of the one-dimensional chains whose fitted densities are drawn (int ≥ 2)
 density_seed = 0  # seed of those chains (int ≥ 0)
-workers = 2  # processes that run grid cells in parallel (int ≥ 1); results do not depend on it
+workers = 1  # worker processes for the grid (int ≥ 1; 1 runs here, on threads); results do not depend on it
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 

@@ -298,8 +298,8 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
         frames[i] = frame
         bar.update()
 
-    def failed(i: int, err: BaseException) -> GridCellError:
-        return GridCellError(setting, tasks[i].workflow, tasks[i].cell, err, tasks[i].seeds)
+    def failed(i: int, err: BaseException, seeds: list[int] | None = None) -> GridCellError:
+        return GridCellError(setting, tasks[i].workflow, tasks[i].cell, err, seeds or tasks[i].seeds)
 
     client, close = _connect(workers, scheduler) if todo else (None, lambda: None)
     try:
@@ -320,7 +320,7 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
 
 
 def _run_here(todo: list[int], tasks: list[_Task], keep: Callable[[int, pd.DataFrame, float], None],
-              failed: Callable[[int, BaseException], GridCellError]) -> None:
+              failed: Callable[..., GridCellError]) -> None:
     """In this process: the missing tasks of a unit run as one batch (the fast paths batch
     over seeds), then are split back into their tasks (the numbers are the same)."""
     by_unit: dict[int, list[int]] = {}
@@ -332,7 +332,7 @@ def _run_here(todo: list[int], tasks: list[_Task], keep: Callable[[int, pd.DataF
         try:
             frame, seconds = _run_unit((*first.job[:3], seeds, *first.job[4:]))
         except Exception as err:
-            raise failed(members[0], err) from err
+            raise failed(members[0], err, seeds) from err
         per_seed = seconds / len(seeds)
         for i in members:
             part = frame[frame["seed"].isin(tasks[i].seeds)].reset_index(drop=True)
@@ -341,7 +341,7 @@ def _run_here(todo: list[int], tasks: list[_Task], keep: Callable[[int, pd.DataF
 
 def _run_dask(client: Any, todo: list[int], tasks: list[_Task],
               keep: Callable[[int, pd.DataFrame, float], None],
-              failed: Callable[[int, BaseException], GridCellError]) -> None:
+              failed: Callable[..., GridCellError]) -> None:
     """On a Dask cluster: one task per chunk, stored as each one finishes. A worker that
     dies has its tasks run again elsewhere (the numbers are the same). On the first failure
     the tasks not yet finished are cancelled and the failure is raised, naming its cell."""
