@@ -81,12 +81,13 @@ T = p.n_generations
 # a Wishart$(I, n-1)$ matrix, independent of the mean {cite:p}`anderson2003introduction`.
 # That is exact in distribution, batches all seeds at once, and costs $O(d^2)$ random
 # numbers per generation instead of $O(nd)$; Accumulate keeps running sums instead of
-# refitting on all $tn$ points. (Accumulate-Subsample must keep the points: a subsample
-# reuses them.) The tests check this fast path against the point-by-point loop of
-# {ref}`workflows`.
+# refitting on all $tn$ points. (Accumulate-Subsample needs the points themselves, since
+# a subsample reuses them; it draws only those that some subsample picks.) The tests check
+# this fast path against the point-by-point loop of {ref}`workflows`. The Bartlett factor,
+# built from its normals and chi-squares (the fast path passes those of all seeds at once):
 #
 # ```{literalinclude} ../collapse_lib/settings/gaussian.py
-# :pyobject: bartlett_factor
+# :pyobject: bartlett_from
 # ```
 
 # %%

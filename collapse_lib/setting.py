@@ -193,6 +193,14 @@ def _module_file(name: str) -> Path | None:
 
 def _imports(name: str, path: Path) -> set[str]:
     """The modules of this package that the module ``name`` imports (anywhere in its body)."""
+    stat = path.stat()
+    return set(_parsed_imports(name, path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_imports(name: str, path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+    """:func:`_imports`, parsed once per version of the file (listing a store asks for the
+    fingerprint of every entry)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -208,7 +216,7 @@ def _imports(name: str, path: Path) -> set[str]:
             spec = importlib.util.find_spec(base)
             if spec is not None and spec.submodule_search_locations:  # ``from . import data``
                 found.update(f"{base}.{a.name}" for a in node.names if _module_file(f"{base}.{a.name}"))
-    return found
+    return frozenset(found)
 
 
 def source_modules(name: str) -> list[str]:

@@ -41,7 +41,7 @@ from ..validation import ParameterError, check_float, check_int
 from ..workflows import run_chain, seed_rngs
 
 __all__ = ["METRICS", "SETTING", "GaussianFit", "GaussianNLLTask", "GaussianTask", "SingularCovarianceWarning",
-           "fitted_path", "run_batched"]
+           "bartlett_factor", "bartlett_from", "fitted_path", "run_batched"]
 
 METRICS = ("mean_sq_error", "cov_trace_ratio", "cov_logdet_ratio", "cov_det_ratio")
 
@@ -103,11 +103,20 @@ def bartlett_factor(rng: np.random.Generator, k: int, df: int) -> np.ndarray:
     For df < k the Wishart matrix is singular and A has only ``df`` non-zero columns
     (the singular Bartlett form).
     """
-    rows, cols = _tril(k, min(k, df))
-    a = np.zeros((k, k))
     m = min(k, df)
-    a[rows, cols] = rng.standard_normal(rows.size)
-    a[np.arange(m), np.arange(m)] = np.sqrt(rng.chisquare(df - np.arange(m)))
+    rows, _ = _tril(k, m)
+    return bartlett_from(rng.standard_normal(rows.size), rng.chisquare(df - np.arange(m)), k)
+
+
+def bartlett_from(normals: np.ndarray, chisq: np.ndarray, k: int) -> np.ndarray:
+    """The Bartlett factor A (..., k, k) from its draws: ``normals`` (..., below-diagonal
+    entries, row by row) and ``chisq`` (..., m), the chi-squares with df, df - 1, ... degrees
+    of freedom whose roots are the diagonal (m = min(k, df); leading axes are a batch)."""
+    m = chisq.shape[-1]
+    rows, cols = _tril(k, m)
+    a = np.zeros((*chisq.shape[:-1], k, k))
+    a[..., rows, cols] = normals
+    a[..., np.arange(m), np.arange(m)] = np.sqrt(chisq)
     return a
 
 
@@ -181,8 +190,7 @@ def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np
     is batched over the seeds.
     """
     s_count, k = cov.shape[0], cov.shape[1]
-    rows, cols = _tril(k, k)
-    diag = np.arange(k)
+    rows, _ = _tril(k, k)
     dfs = (n - 1) - np.arange(k)
     streams = [(_stream(s, _Z), _stream(s, _OFF), _stream(s, _CHI)) for s in seeds]
     factor = np.linalg.cholesky(cov)
@@ -194,7 +202,6 @@ def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np
         s1 = np.stack([y.sum(axis=0) for y in real_y])            # sum of y
         s2 = np.stack([y.T @ y for y in real_y])                  # sum of y y^T
     root_n = math.sqrt(n)
-    a = np.zeros((s_count, k, k))
     block = max(1, _BLOCK_BYTES // (8 * s_count * (rows.size + 2 * k)))
     for t0 in range(1, T, block):
         g = min(block, T - t0)
@@ -203,9 +210,7 @@ def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np
         chi = np.stack([sc.chisquare(dfs, size=(g, k)) for _, _, sc in streams])         # (S, g, k)
         for j in range(g):
             t = t0 + j
-            a[:, rows, cols] = off[:, j]
-            root_chi = np.sqrt(chi[:, j])
-            a[:, diag, diag] = root_chi
+            a = bartlett_from(off[:, j], chi[:, j], k)
             # n points from N(mean, F F^T): their mean, and the root F A of their scatter matrix
             batch_mean = mean_y + np.einsum("sij,sj->si", factor, z[:, j]) / root_n
             batch_root = factor @ a
@@ -214,7 +219,7 @@ def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np
                 factor = batch_root / root_n
                 trace = np.einsum("sij,sij->s", factor, factor)
                 # exact running log-det: no underflow even where det ~ 1e-2000
-                logdet = logdet + 2 * np.log(root_chi).sum(axis=1) - k * math.log(n)
+                logdet = logdet + np.log(chi[:, j]).sum(axis=1) - k * math.log(n)
             else:  # accumulate: running sums of y and y y^T over every point so far
                 total += n
                 s1 = s1 + n * batch_mean
