@@ -12,6 +12,10 @@ chapter's ``parameters`` cell does not define, or a section of a chapter-keyed f
 names no chapter, stops the command with exit code 2 and a message naming the offender and
 what is allowed, before anything runs or is written. The executed notebook is written
 atomically: a failing cell leaves no notebook behind (and the command exits non-zero).
+
+The executed notebook is what the book offers for download and what papermill re-runs: its
+progress bars (the stderr of tqdm, and progress widgets) are taken out of it
+(:func:`strip_progress`); any other stderr (a warning) and every error stay.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -32,7 +38,7 @@ from .files import atomic_write
 from .validation import ParameterError
 
 __all__ = ["load_params", "execute_chapter", "chapter_sources", "chapter_parameter_names",
-           "check_chapter_params", "main"]
+           "check_chapter_params", "strip_progress", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +109,8 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
     """Convert ``source`` with jupytext, run it with papermill, write ``output`` atomically.
 
     The notebook runs with the chapter's folder as working directory (as in the built
-    book and in Binder). Raises ``papermill.PapermillExecutionError`` on a failing cell.
+    book and in Binder); its progress bars are stripped (:func:`strip_progress`). Raises
+    ``papermill.PapermillExecutionError`` on a failing cell.
     """
     import jupytext
     import papermill as pm
@@ -116,10 +123,65 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
     with tempfile.TemporaryDirectory() as tmp:
         src_nb = Path(tmp) / (source.stem + ".ipynb")
         jupytext.write(notebook, src_nb)
-        atomic_write(output, lambda partial: pm.execute_notebook(
-            str(src_nb), str(partial), parameters=parameters or {}, kernel_name=kernel,
-            cwd=str(source.parent), progress_bar=progress), suffix=".ipynb")
+
+        def run(partial: Path) -> None:
+            pm.execute_notebook(str(src_nb), str(partial), parameters=parameters or {}, kernel_name=kernel,
+                                cwd=str(source.parent), progress_bar=progress)
+            _strip_progress_file(partial)
+
+        atomic_write(output, run, suffix=".ipynb")
     return output
+
+
+#: A line of a text progress bar (tqdm): ``desc:  42%|####  | 5/12 [00:01<00:02, 3.1it/s]``,
+#: or without a total ``desc: 5it [00:01, 3.1it/s]``.
+_PROGRESS_LINE = re.compile(r"\d+%\||\|\s*[\d.]+[kMGT]?/[\d.]+[kMGT]?\s*\[|\[\d+:\d\d(?::\d\d)?\s*(?:<|,)")
+_ANSI_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # nested bars move the cursor: "\x1b[A"
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_WIDGET_TEXT = re.compile(r"^\s*(HBox|VBox|FloatProgress|IntProgress)\(")
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def strip_progress(notebook: dict[str, Any]) -> int:
+    """Remove progress bars from the outputs of ``notebook`` (nbformat JSON, in place).
+
+    A stderr stream loses its progress-bar lines (and blank lines) and is dropped when nothing
+    else is left; a progress widget is dropped. Other stderr (warnings), stdout, results and
+    errors are kept as they are. Returns the number of outputs dropped or shortened.
+    """
+    changed = 0
+    for cell in notebook.get("cells", []):
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        kept = []
+        for out in outputs:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = _text(out.get("text"))
+                shown = [line for line in re.split(r"[\r\n]", text) if _ANSI_CONTROL.sub("", line).strip()]
+                lines = [line for line in shown if not _PROGRESS_LINE.search(line)]
+                if len(lines) != len(shown) or not lines:
+                    changed += 1
+                    if not lines:
+                        continue
+                    out = {**out, "text": "\n".join(lines) + "\n"}
+            elif out.get("output_type") == "display_data" and _WIDGET_MIME in out.get("data", {}):
+                plain = _text(out["data"].get("text/plain"))
+                if _WIDGET_TEXT.match(plain) or _PROGRESS_LINE.search(plain) or not plain.strip():
+                    changed += 1
+                    continue
+            kept.append(out)
+        cell["outputs"] = kept
+    return changed
+
+
+def _strip_progress_file(path: Path) -> None:
+    notebook = json.loads(path.read_text())
+    if strip_progress(notebook):
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
 def _parse_value(text: str) -> Any:

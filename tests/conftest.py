@@ -1,8 +1,13 @@
-"""Shared fixtures: the chapters executed with smoke parameters (tests/params/smoke.yml)."""
+"""Shared fixtures: the chapters executed with smoke parameters (tests/params/smoke.yml), and
+the book built from them once per session (the build test and the browser test share it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,58 @@ def smoke_notebooks() -> dict[str, Path]:
             execute_chapter(source, target, load_params(SMOKE_PARAMS, source.stem))
         out[source.stem] = target
     return out
+
+
+# --- the book built from the smoke notebooks --------------------------------------------------
+
+#: Top-level entries of the repository that a book build never reads (the rest is linked into
+#: the build folder, so that pages can include library code and parameter files).
+NOT_LINKED = {"book", "_build", "_cache", ".venv", ".git", ".pytest_cache", "_config.yml", "_toc.yml",
+              "references.bib"}
+
+
+@dataclasses.dataclass(frozen=True)
+class BookBuild:
+    """A book built by ``jupyter-book build -W -n --keep-going``: its HTML is there even when a
+    warning made the build fail (``returncode``, ``log``)."""
+
+    site: Path
+    html: Path
+    returncode: int
+    log: str
+
+
+def build_book(site: Path, notebooks: dict[str, Path], *, repository: str | None = None) -> BookBuild:
+    """Build the book in ``site`` from executed ``notebooks`` (name -> .ipynb), as `make html`
+    does: the book's own pages and files, and with ``repository`` the generated configuration
+    (``python -m collapse_lib.book config``) that ``BOOK_REPOSITORY`` selects."""
+    book = site / "book"
+    book.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy(ROOT / name, site / name)
+    for entry in (ROOT / "book").iterdir():  # plain pages, images, _static: all but the sources
+        if entry.suffix in (".py", ".ipynb") or entry.name.startswith((".", "__")):
+            continue
+        (shutil.copytree if entry.is_dir() else shutil.copy)(entry, book / entry.name)
+    for name, path in notebooks.items():
+        shutil.copy(path, book / f"{name}.ipynb")
+    for entry in ROOT.iterdir():
+        if entry.name not in NOT_LINKED and not entry.name.endswith(".egg-info"):
+            (site / entry.name).symlink_to(entry)
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(site), "-W", "-n", "--keep-going"]
+    if repository:
+        config = site / "_build" / "_config.yml"
+        subprocess.run([sys.executable, "-m", "collapse_lib.book", "config", "--repository", repository,
+                        "-i", str(site / "_config.yml"), "-o", str(config)], check=True, cwd=ROOT)
+        command += ["--config", str(config)]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    return BookBuild(site, site / "_build" / "html", proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def smoke_book(smoke_notebooks, tmp_path_factory) -> BookBuild:
+    """The book built once from the smoke notebooks, with no repository set."""
+    return build_book(tmp_path_factory.mktemp("smoke_book") / "site", smoke_notebooks)
 
 
 # --- a tiny language model, saved as a local "hub" folder (tests of the lm setting) ----------

@@ -7,7 +7,7 @@ _build/smoke/book to pytest with --nbval-lax).
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,21 +93,51 @@ def test_executed_notebook_is_a_papermill_input(smoke_notebooks, tmp_path):
     assert len(injected) == 1 and "seeds = 3" in "".join(injected[0]["source"])
 
 
-def test_book_builds_from_smoke_outputs_with_warnings_as_errors(smoke_notebooks, tmp_path):
-    site = tmp_path / "site"
-    (site / "book").mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml", "references.bib"):
-        shutil.copy(ROOT / name, site / name)
-    for page in (ROOT / "book").glob("*.md"):
-        shutil.copy(page, site / "book" / page.name)
-    for name, path in smoke_notebooks.items():
-        shutil.copy(path, site / "book" / f"{name}.ipynb")
-    (site / "collapse_lib").symlink_to(ROOT / "collapse_lib")  # for literalinclude
-    jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run([str(jb), "build", str(site), "-W", "-n", "--keep-going"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    html = site / "_build" / "html" / "book"
+def test_book_builds_from_smoke_outputs_with_warnings_as_errors(smoke_book, smoke_notebooks):
+    if smoke_book.returncode != 0:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", smoke_book.log)
+        problems = [line for line in plain.splitlines() if "WARNING" in line or "ERROR" in line]
+        pytest.fail("the book build failed (-W):\n" + "\n".join(problems[:30] or plain.splitlines()[-40:]),
+                    pytrace=False)
+    html = smoke_book.html / "book"
     for name in smoke_notebooks:
         page = (html / f"{name}.html").read_text()
         assert "<img" in page, f"{name}: no figure in the built page"
         assert "glue" not in page.lower() or "Key not found" not in page
+    assert (smoke_book.html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not served from the book"
+
+
+def _stderr(nb: dict) -> list[str]:
+    return ["".join(o["text"]) if isinstance(o["text"], list) else o["text"] for c in nb["cells"]
+            for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+
+
+def test_executed_notebooks_carry_no_progress_bars(smoke_notebooks, smoke_book):
+    """The notebooks the book offers for download (and papermill re-runs) have no tqdm output."""
+    for name, path in smoke_notebooks.items():
+        download = smoke_book.html / "_sources" / "book" / f"{name}.ipynb"
+        assert download.is_file(), f"{name}: the book offers no notebook to download"
+        for nb in (path, download):
+            left = [t for t in _stderr(json.loads(nb.read_text())) if "%|" in t or "it/s" in t or "task/s" in t]
+            assert not left, f"{name}: progress bars left in {nb.name}: {left[:2]}"
+
+
+def test_strip_progress_keeps_warnings_and_errors():
+    from collapse_lib.notebooks import strip_progress
+
+    bar = "\rkde:  50%|#####     | 12/24 [00:01<00:01, 9.9task/s]"
+    nb = {"cells": [{"cell_type": "markdown", "source": "x"}, {"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": [bar, "\r", bar.replace("12/24", "24/24"), "\n"]},
+        {"output_type": "stream", "name": "stderr", "text": "\x1b[A"},
+        {"output_type": "stream", "name": "stderr", "text": ["x.py:3: RuntimeWarning: overflow\n", "  y = 2**x\n"]},
+        {"output_type": "stream", "name": "stderr", "text": "\rfit: 3it [00:00, 5.1it/s]\nUserWarning: small n\n"},
+        {"output_type": "stream", "name": "stdout", "text": "12/24 done\n"},
+        {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "a"},
+                                                 "text/plain": "HBox(children=(FloatProgress(value=0.0),))"}},
+        {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["ValueError: bad"]}]}]}
+    assert strip_progress(nb) == 4
+    outputs = nb["cells"][1]["outputs"]
+    assert [o["output_type"] for o in outputs] == ["stream", "stream", "stream", "error"]
+    assert _stderr(nb) == ["x.py:3: RuntimeWarning: overflow\n  y = 2**x\n", "UserWarning: small n\n"]
+    assert outputs[2]["text"] == "12/24 done\n" and outputs[3]["evalue"] == "bad"
+    assert strip_progress(nb) == 0

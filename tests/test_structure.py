@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -87,6 +88,9 @@ def test_pins_agree_between_pip_and_binder():
     assert _requirements(pip_section) == pip_pins
     assert all("==" in p for p in pip_pins), "every requirement must be pinned"
     assert "torch==2.13.0" in pip_pins  # an unpinned torch pulls a multi-GB CUDA build
+    names = {p.split("==")[0].lower() for p in pip_pins}
+    # MathJax served from the build, the browser test, the workflow lint
+    assert {"sphinx-mathjax-offline", "playwright", "check-jsonschema", "zizmor"} <= names
     assert any(str(d).startswith("python=3.11") for d in env["dependencies"])
 
 
@@ -111,4 +115,98 @@ def test_library_import_has_no_side_effects():
             "import collapse_lib, collapse_lib.plotting, collapse_lib.theory, collapse_lib.settings.gaussian;"
             "assert warnings.filters == f; assert numpy.random.get_state()[1][:3].tolist() == s;"
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
-    subprocess.run([__import__("sys").executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the repository, set in one place; publishing on GitHub Pages -----------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+
+
+def test_default_config_names_no_repository():
+    """Without BOOK_REPOSITORY the book shows no repository, issue or launch button."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == ""
+    assert not any(config["html"].get(b) for b in ("use_repository_button", "use_issues_button",
+                                                    "use_edit_page_button"))
+    assert not config["launch_buttons"].get("binderhub_url")
+    assert "collapse-or-thrive" not in (ROOT / "_config.yml").read_text()
+    assert {"sphinx-mathjax-offline", "collapse_lib.book"} <= set(config["sphinx"]["extra_extensions"])
+
+
+def test_repository_config_sets_every_button(tmp_path):
+    from collapse_lib.book import repository_config
+
+    base = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config = repository_config(base, "owner/name.io")
+    assert config["repository"] == {**base["repository"], "url": "https://github.com/owner/name.io", "branch": "main"}
+    assert config["html"]["use_repository_button"] and config["html"]["use_issues_button"]
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert config["sphinx"]["config"] == {**base["sphinx"]["config"], "html_theme_options": {"use_source_button": True}}
+    assert config["sphinx"]["recursive_update"] is True  # else JB replaces the theme options it makes
+    changed = ("repository", "html", "launch_buttons", "sphinx")
+    assert {k: v for k, v in config.items() if k not in changed} == {k: v for k, v in base.items() if k not in changed}
+    assert {k: v for k, v in config["sphinx"].items() if k not in ("config", "recursive_update")} == \
+        {k: v for k, v in base["sphinx"].items() if k != "config"}
+    for bad in ("owner", "owner/name/extra", "https://github.com/owner/name", "owner/ name", "-x/y", ""):
+        with pytest.raises(ValueError, match="owner/name"):
+            repository_config(base, bad)
+    out = tmp_path / "c.yml"
+    proc = subprocess.run([sys.executable, "-m", "collapse_lib.book", "config", "--repository", "a b", "-o", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "BOOK_REPOSITORY must be a GitHub repository as owner/name" in proc.stderr
+    assert not out.exists()
+
+
+def test_makefile_passes_book_repository_to_the_build():
+    def dry_run(*args: str) -> str:
+        return subprocess.run(["make", "-n", "html", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+
+    with_repo = dry_run("BOOK_REPOSITORY=owner/name")
+    assert "collapse_lib.book config --repository \"owner/name\" -o _build/_config.yml" in with_repo
+    assert "jupyter-book build . -W -n --keep-going --config _build/_config.yml" in with_repo
+    without = dry_run("BOOK_REPOSITORY=")
+    assert "jupyter-book build . -W -n --keep-going" in without and "--config" not in without
+    assert "collapse_lib.book" not in without
+
+
+def test_pages_workflow_builds_the_book_and_deploys_it():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    on = flow[True] if True in flow else flow["on"]  # YAML 1.1 reads the key `on` as True
+    assert on["push"]["branches"] == ["main"]
+    build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    runs = [s for s in build["steps"] if "run" in s]
+    assert [s["run"] for s in runs] == ["make book"]
+    assert runs[0]["env"]["BOOK_REPOSITORY"] == "${{ github.repository }}"
+    upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert upload["with"]["path"] == "_build/html"
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy["steps"])
+    assert flow["permissions"] == {"contents": "read"}
+
+
+def test_pages_workflow_lints_clean():
+    """The workflow against GitHub's schema (check-jsonschema) and zizmor's audits, offline."""
+    bin_dir = Path(sys.executable).parent
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                             str(WORKFLOW)], capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    audit = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--no-progress", "--config",
+                            str(ROOT / ".github" / "zizmor.yml"), str(WORKFLOW)], capture_output=True, text=True)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_workflow_lint_finds_mistakes(tmp_path):
+    """The lint is no formality: a misspelt key and an over-broad token both fail it."""
+    bin_dir = Path(sys.executable).parent
+    bad = tmp_path / "book.yml"
+    bad.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                             str(bad)], capture_output=True, text=True)
+    assert schema.returncode != 0 and "run-on" in schema.stdout
+    bad.write_text(WORKFLOW.read_text().replace("  contents: read", "  contents: write\n  packages: write", 1))
+    audit = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--no-progress", "--config",
+                            str(ROOT / ".github" / "zizmor.yml"), str(bad)], capture_output=True, text=True)
+    assert audit.returncode != 0 and "excessive-permissions" in audit.stdout + audit.stderr
