@@ -31,24 +31,25 @@
 
 # %% tags=["parameters"]
 n_generations = 50  # generations T (int ≥ 1); t 1 is the fit on the real data
-seeds = 400  # independent chains: an int k (seeds 0..k-1) or a list of ints
+seeds = 4000  # independent chains: an int k (seeds 0..k-1) or a list of ints
 n = 20  # samples per generation (int ≥ 2)
 sigma2 = 1.0  # variance of the true distribution N(0, sigma2) (float > 0)
 bars_generations = 6  # generations drawn in the composition figure (int ≥ 1)
 real_mixes = [0.1, 0.5]  # real share kept by the "mixing" option (list of floats in [0, 1])
+mix_seeds = 200  # seeds of each "mixing" variant (int ≥ 1; they run the point-by-point loop, slower)
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import plotting, theory
+from collapse_lib import paper, plotting, theory
 from collapse_lib.validation import Float, FloatList, Int, Seeds, chapter_parameters
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), n=Int(2),
                        sigma2=Float(0.0, strict_minimum=True), bars_generations=Int(1),
-                       real_mixes=FloatList(0.0, 1.0))
+                       real_mixes=FloatList(0.0, 1.0), mix_seeds=Int(1))
 plotting.book_style()
 
 # %% [markdown]
@@ -70,20 +71,21 @@ plotting.book_style()
 #   generation is the same as Replace; the real share is $1/t$ in expectation. It
 #   degrades slowly and then plateaus {cite:p}`kazdan2025collapse`.
 #
-# The bars show what each generation trains on; black is real data, grey the samples of
-# earlier models (darker = newer).
+# {numref}`fig-wf-composition` shows what each generation trains on, and the table below
+# it the share of real data.
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 2.8), sharey=True, layout="constrained")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "What generation $t$ trains on under each workflow (expected counts): real data in black, the samples of earlier models in grey, darker for newer models.", "name": "fig-wf-composition"}, "image": {"alt": "Stacked bars of training data by source, three workflows"}}
+fig, axes = plt.subplots(1, 3, figsize=(plotting.MAX_WIDTH, 2.4), sharey=True, layout="constrained")
 for ax, wf in zip(axes, cl.WORKFLOWS):
     plotting.composition_bars(ax, wf, p.n, p.bars_generations)
 axes[0].set_ylabel("training examples")
 plt.show()
 
+# %% tags=["hide-input"]
 shares = pd.DataFrame(
     {plotting.WORKFLOW_LABEL[wf]: [f"{100 * cl.real_share(wf, t):.0f}%" for t in range(1, 6)]
      for wf in cl.WORKFLOWS},
-    index=pd.Index(range(1, 6), name="generation t"),
+    index=[f"t = {t}" for t in range(1, 6)],
 )
 shares.T
 
@@ -114,49 +116,70 @@ shares.T
 # $\mathcal N(0, \sigma^2)$. We track the squared error of the fitted mean,
 # $\lVert\mu_t - \mu_0\rVert^2$, and the fitted variance relative to the truth.
 
+# The chains are cheap, so this runs {glue:text}`wf_seeds` of them per workflow: with
+# fewer, the heavy tail of Replace's error (a few chains wander far) makes its mean scatter
+# widely around the theory. {numref}`fig-wf-gaussian` shows the result.
+
 # %%
 frames = [cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds,
                       d=1, n=p.n, sigma2=p.sigma2) for wf in cl.WORKFLOWS]
 one_d = pd.concat(frames, ignore_index=True)
-# dashed: the closed forms of theory.expected, for the cell's d, n and sigma2
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "A one-dimensional Gaussian under the three workflows. Left: squared error of the fitted mean; right: fitted variance relative to the truth. Mean over seeds with its 95% interval (shaded); theory dashed (Replace and Accumulate; none is known for Accumulate-Subsample).", "name": "fig-wf-gaussian"}, "image": {"alt": "Mean error and fitted variance of a one-dimensional Gaussian, three workflows"}}
+fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 2.9), layout="constrained")
 plotting.compare_workflows(axes[0], one_d, "mean_sq_error", theory="gaussian")
 axes[0].set_ylabel(r"$\|\mu_t-\mu_0\|^2$")
 plotting.compare_workflows(axes[1], one_d, "cov_trace_ratio", theory="gaussian")
 axes[1].set_ylabel(r"$\sigma_t^2/\sigma^2$")
-axes[1].legend()
+axes[1].set_ylim(bottom=0)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4)
 plt.show()
 
-# %% tags=["nbval-check-output"]
-last = one_d[one_d.generation == p.n_generations].groupby("workflow")
-summary = pd.DataFrame({
-    "mean_sq_error": last.mean_sq_error.mean(),
-    "var_ratio": last.cov_trace_ratio.mean(),
-}).loc[list(cl.WORKFLOWS)]
+# %% tags=["remove-input", "nbval-check-output"]
+T = p.n_generations
 first_fit = p.sigma2 / p.n
-summary["error / first fit"] = summary.mean_sq_error / first_fit
+rows = []
 for wf in cl.WORKFLOWS:
+    last = one_d[(one_d.workflow == wf) & (one_d.generation == T)]
+    err = plotting.summarise(last, "mean_sq_error").iloc[0]  # mean, 95% interval as the figure draws it
+    expected = theory.expected("gaussian", "mean_sq_error", wf, T, d=1, n=p.n, sigma2=p.sigma2)
     key = wf.replace("-", "_")
-    glue(f"wf_mse_{key}", float(summary.loc[wf, "mean_sq_error"]), display=False)
-    glue(f"wf_ratio_{key}", float(summary.loc[wf, "error / first fit"]), display=False)
-    glue(f"wf_var_{key}", float(summary.loc[wf, "var_ratio"]), display=False)
-glue("wf_T", p.n_generations, display=False)
+    glue(f"wf_mse_{key}", float(err.centre), display=False)
+    glue(f"wf_lo_{key}", float(err.lo), display=False)
+    glue(f"wf_hi_{key}", float(err.hi), display=False)
+    glue(f"wf_ratio_{key}", float(err.centre / first_fit), display=False)
+    glue(f"wf_var_{key}", float(last.cov_trace_ratio.mean()), display=False)
+    rows.append({"workflow": plotting.WORKFLOW_LABEL[wf],
+                 "error": paper.format_value(float(err.centre)),
+                 "95% interval": f"[{paper.format_value(err.lo)}, {paper.format_value(err.hi)}]",
+                 "theory": paper.format_value(float(expected)) if expected is not None else "–",
+                 "÷ first fit": paper.format_value(float(err.centre / first_fit)),
+                 "variance": paper.format_value(float(last.cov_trace_ratio.mean()))})
+glue("wf_T", T, display=False)
 glue("wf_seeds", len(p.seeds), display=False)
-glue("wf_replace_theory", float(theory.gaussian_replace_mean_sq_error(p.n_generations, 1, p.n, p.sigma2)),
+glue("wf_replace_theory", float(theory.gaussian_replace_mean_sq_error(T, 1, p.n, p.sigma2)), display=False)
+glue("wf_accumulate_theory", float(theory.gaussian_accumulate_mean_sq_error_exact(T, 1, p.n, p.sigma2)),
      display=False)
 glue("wf_pi2_6", theory.PI2_OVER_6, display=False)
-print(summary.round(3).to_string())
+last_table = pd.DataFrame(rows).set_index("workflow")
+last_table.index.name = None
+last_table
 
 # %% [markdown]
-# After {glue:text}`wf_T` generations (mean over {glue:text}`wf_seeds` seeds), the error
-# of the fitted mean is {glue:text}`wf_ratio_replace:.1f` times the error of the first fit
-# under Replace (theory: {glue:text}`wf_replace_theory:.3f`, against
-# {glue:text}`wf_mse_replace:.3f` measured), {glue:text}`wf_ratio_accumulate_subsample:.2f`
-# times under Accumulate-Subsample, and {glue:text}`wf_ratio_accumulate:.2f` times under
-# Accumulate, below the $\pi^2/6 \approx$ {glue:text}`wf_pi2_6:.3f` ceiling. The fitted
-# variance tells the same story from the other side: under Replace it has shrunk to
-# {glue:text}`wf_var_replace:.2f` of the truth, under Accumulate it is
-# {glue:text}`wf_var_accumulate:.2f`.
+# The table gives the last generation, $t =$ {glue:text}`wf_T`: the error of the fitted
+# mean (the mean over {glue:text}`wf_seeds` seeds, its 95% interval and the closed form),
+# the same error in units of the first fit's ($\sigma^2/n$), and the fitted variance
+# relative to the truth. Under
+# Replace the error of the fitted mean is {glue:text}`wf_ratio_replace:.1f` times the
+# first fit's: {glue:text}`wf_mse_replace:.3f` measured (95% interval
+# {glue:text}`wf_lo_replace:.3f` to {glue:text}`wf_hi_replace:.3f`) against
+# {glue:text}`wf_replace_theory:.3f` in theory. It is
+# {glue:text}`wf_ratio_accumulate_subsample:.2f` times under Accumulate-Subsample, and
+# {glue:text}`wf_ratio_accumulate:.2f` times under Accumulate (theory
+# {glue:text}`wf_accumulate_theory:.4f`), below the $\pi^2/6 \approx$
+# {glue:text}`wf_pi2_6:.3f` ceiling. The fitted variance tells the same story from the
+# other side: under Replace it has shrunk to {glue:text}`wf_var_replace:.2f` of the truth,
+# under Accumulate it is {glue:text}`wf_var_accumulate:.2f`.
 #
 # ```{tip}
 # The dashed lines are closed forms, not fits. Why Replace's error *saturates* at
@@ -172,29 +195,37 @@ print(summary.round(3).to_string())
 # trains on $\rho n$ real points (a random subset of the original $n$) and $(1-\rho)n$
 # synthetic ones; with `fresh_real=True` the real part is a new draw from the truth each
 # generation, as if the world kept producing data. Even a small fixed real share stops
-# Replace's drift.
+# Replace's drift ({numref}`fig-wf-mixing`).
 
 # %%
 variants = {"Replace": dict(workflow="replace")}
 for rho in p.real_mixes:
-    variants[f"Replace, real_mix={rho:g}"] = dict(workflow="replace", real_mix=rho)
-    variants[f"Replace, real_mix={rho:g}, fresh"] = dict(workflow="replace", real_mix=rho, fresh_real=True)
+    variants[f"Replace, real_mix = {rho:g}"] = dict(workflow="replace", real_mix=rho)
+    variants[f"Replace, real_mix = {rho:g}, fresh"] = dict(workflow="replace", real_mix=rho, fresh_real=True)
 variants["Accumulate"] = dict(workflow="accumulate")
 mix_frames = []
 for label, kw in variants.items():
+    kw = dict(kw)
     wf = kw.pop("workflow")
-    f = cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds[:100], d=1,
+    f = cl.simulate("gaussian", wf, n_generations=p.n_generations, seeds=p.seeds[:p.mix_seeds], d=1,
                     n=p.n, sigma2=p.sigma2, **kw)
     mix_frames.append(f.assign(variant=label))
 mixes = pd.concat(mix_frames, ignore_index=True)
-palette = plotting.hue_palette(range(len(variants)), cmap="cividis")
-fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
-for i, label in enumerate(variants):
-    plotting.mean_band(ax, mixes[mixes.variant == label], "mean_sq_error", color=palette[i],
-                       label=label, log=True, geometric=True, band="none")
+glue("wf_mix_seeds", len(p.seeds[:p.mix_seeds]), display=False)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Replace with a fixed share of real data in every training set (`real_mix`), reused from the original sample (solid) or drawn fresh each generation (dashed), beside plain Replace and Accumulate: geometric mean over seeds of the squared error of the fitted mean, with its 95% interval.", "name": "fig-wf-mixing"}, "image": {"alt": "Mean error under Replace with a fixed real share, fresh or reused"}}
+mix_colours = plotting.hue_palette(p.real_mixes, cmap="viridis")
+fig, ax = plt.subplots(figsize=(plotting.MAX_WIDTH, 3.2), layout="constrained")
+for label, kw in variants.items():
+    if "real_mix" in kw:
+        style = {"color": mix_colours[kw["real_mix"]], "linestyle": "--" if kw.get("fresh_real") else "-"}
+    else:
+        style = {k: plotting.WORKFLOW_STYLE[kw["workflow"]][k] for k in ("color", "linestyle")}
+    plotting.mean_band(ax, mixes[mixes.variant == label], "mean_sq_error", label=label, log=True,
+                       geometric=True, alpha=0.12, **style)
 ax.set_ylabel(r"$\|\mu_t-\mu_0\|^2$ (geometric mean)")
 ax.set_xlabel("generation $t$")
-ax.legend(fontsize=7)
+fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
 plt.show()
 
 # %% [markdown]

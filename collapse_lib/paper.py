@@ -142,7 +142,12 @@ def format_value(value: float | None, digits: int = 3) -> str:
 
 
 def _summary(values: np.ndarray, statistic: str) -> tuple[float, float, float]:
-    """(centre, low, high): the statistic over seeds with a 95% interval."""
+    """(centre, low, high): the statistic over seeds with a 95% interval.
+
+    For the mean of a positive metric the interval is the one the figures draw
+    (:func:`collapse_lib.plotting.summarise`): ``mean * exp(+-1.96 se / mean)``, never
+    below zero; for a metric that may be zero or negative, ``mean +- 1.96 se``.
+    """
     if statistic == "geometric":
         values = values[values > 0]
         if values.size == 0:
@@ -157,22 +162,110 @@ def _summary(values: np.ndarray, statistic: str) -> tuple[float, float, float]:
             return float(np.median(values)), float(ordered[k]), float(ordered[-k - 1])
         return float(np.median(values)), float(values[0]), float(values[0])
     half = 1.96 * values.std(ddof=1) / math.sqrt(values.size) if values.size > 1 else 0.0
-    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+    mean = float(values.mean())
+    if (values > 0).all():  # a positive metric: the interval in log space, as the figures draw it
+        factor = math.exp(half / mean)
+        return mean, mean / factor, mean * factor
+    return mean, mean - half, mean + half
+
+
+#: The columns of a :func:`compare` table, in order (the HTML view shows the first nine).
+COLUMNS = ("workflow", "where", "metric", "t", "paper", "this run", "theory", "agrees", "note",
+           "value", "low", "high", "seeds")
+
+_STATISTIC_LABEL = {"mean": "", "median": " (median)", "geometric": " (geom. mean)"}
+
+
+class ComparisonTable(pd.DataFrame):
+    """The table :func:`compare` returns: a DataFrame (one row per paper value) that a
+    notebook shows as a compact HTML table fitting the book's column (:func:`to_html`):
+    the claim, the paper's value, this build's with its 95% interval, the closed form, and
+    whether they agree. Selecting, assigning and concatenating keep that display."""
+
+    @property
+    def _constructor(self) -> type[ComparisonTable]:
+        return ComparisonTable
+
+    def _repr_html_(self) -> str | None:
+        if not {"workflow", "where", "metric", "paper", "this run", "agrees"} <= set(self.columns):
+            return super()._repr_html_()
+        return to_html(self)
+
+
+def _escape(text: Any) -> str:
+    import html
+
+    return html.escape("" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text))
+
+
+def to_html(table: pd.DataFrame, *, caption: str | None = None) -> str:
+    """A :func:`compare` table as HTML narrow enough for the book's 688 px column.
+
+    Five columns, one row per claim: *claim* (workflow and metric; the conditions, the
+    generation compared and any note in small type below), *paper*, *this build* (the
+    statistic over seeds; its 95% interval and the number of seeds below), *theory* and
+    *agrees* ("yes", "no", or "–" where this build has no such cell or stops before the
+    paper's generation, which the note says). Long text wraps inside its cell; a number
+    and its interval do not. ``caption`` (default: ``table.attrs["caption"]``, if set)
+    goes above the table.
+    """
+    cell = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;"
+    num = cell + "text-align:right;"
+    small = '<br><span style="font-size:0.85em;opacity:0.8">'
+    small_nowrap = '<br><span style="font-size:0.85em;opacity:0.8;white-space:nowrap">'
+    if caption is None:
+        caption = table.attrs.get("caption")
+    rows = []
+    for _, r in table.iterrows():
+        where = [] if str(r.get("where", "–")) in ("", "–") else [_escape(r["where"])]
+        if "t" in r and str(r["t"]) not in ("", "–"):
+            where.append(f"t = {_escape(r['t'])}")
+        claim = f"<b>{_escape(r['workflow'])}</b>, {_escape(r['metric'])}"
+        if where:
+            claim += small + "; ".join(where) + "</span>"
+        if str(r.get("note", "") or ""):
+            claim += small + "<i>" + _escape(r["note"]) + "</i></span>"
+        value = _escape(r["this run"])
+        if "value" in r and isinstance(r["value"], float) and math.isfinite(r["value"]):
+            label = value.split(" [")[0]
+            seeds = int(r.get("seeds", 0) or 0)
+            value = f'<span style="white-space:nowrap">{label}</span>' + small_nowrap
+            if math.isfinite(r.get("low", math.nan)) and seeds > 1:
+                value += f"[{format_value(r['low'])}, {format_value(r['high'])}]</span>" + small_nowrap
+            value += f"{seeds} seed{'s' if seeds != 1 else ''}</span>"
+        quoted = _escape(r["paper"])
+        if " (t = " in quoted:
+            head, tail = quoted.split(" (t = ", 1)
+            quoted = f'<span style="white-space:nowrap">{head}</span>{small_nowrap}at t = {tail.rstrip(")")}</span>'
+        else:
+            quoted = f'<span style="white-space:nowrap">{quoted}</span>'
+        agrees = {"yes": "yes", "no": "<b>no</b>"}.get(str(r["agrees"]), "–")
+        rows.append(f'<tr><td style="{cell}text-align:left">{claim}</td><td style="{num}">{quoted}</td>'
+                    f'<td style="{num}">{value}</td><td style="{num}">{_escape(r.get("theory", "–"))}</td>'
+                    f'<td style="{cell}text-align:center">{agrees}</td></tr>')
+    head = "".join(f'<th style="{cell}text-align:{a}">{h}</th>' for h, a in
+                   [("claim", "left"), ("paper", "right"), ("this build", "right"), ("theory", "right"),
+                    ("agrees", "center")])
+    cap = f'<caption style="caption-side:top;text-align:left">{_escape(caption)}</caption>' if caption else ""
+    return (f'<table class="dataframe comparison" style="width:100%;max-width:100%;table-layout:auto">{cap}'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def compare(frame: pd.DataFrame, refs: Iterable[PaperValue], *,
             theory: Callable[[PaperValue, int], float | None] | None = None,
-            generation: str = "generation") -> pd.DataFrame:
-    """This run beside the paper, one row per paper value (an HTML table in a chapter).
+            generation: str = "generation") -> ComparisonTable:
+    """This run beside the paper, one row per paper value (shown as an HTML table).
 
     ``frame`` is tidy (one row per seed and generation, or per seed where there is no
     ``generation`` column) with the paper value's metric as a column. Each value is
     compared at its generation ``t``, or at the run's last generation when the run is
     shorter (the ``t`` column says which). ``theory(ref, t)`` may give the closed form.
-    Columns: workflow, setting (the conditions), metric, t, paper, this run (statistic with
-    its 95% interval), theory, agrees ("yes" when the interval and the paper's value, widened
-    by its tolerance, overlap; blank when the run has no such cell or stops before the
-    paper's generation), note. Missing values (NaN) are left out of the statistic.
+    Columns (:data:`COLUMNS`): workflow, where (the conditions), metric, t, paper, this run
+    (the statistic over seeds with its 95% interval, as text), theory, agrees ("yes" when
+    the interval and the paper's value, widened by its tolerance, overlap; blank when the
+    run has no such cell or stops before the paper's generation), note; then the numbers
+    behind "this run": value, low, high (the interval) and seeds. Missing values (NaN)
+    are left out of the statistic. A notebook shows the table as :func:`to_html` does.
     """
     from .plotting import WORKFLOW_LABEL
 
@@ -200,22 +293,24 @@ def compare(frame: pd.DataFrame, refs: Iterable[PaperValue], *,
                "t": t_run if t_run is not None else "–",
                "paper": f"{ref.quoted} (t = {ref.t})" if has_t and t_run != ref.t else ref.quoted}
         if values.size == 0:
-            row.update({"this run": "not in this run", "theory": "–", "agrees": "", "note": ref.note})
+            row.update({"this run": "not in this run", "theory": "–", "agrees": "", "note": ref.note,
+                        "value": math.nan, "low": math.nan, "high": math.nan, "seeds": 0})
             rows.append(row)
             continue
         centre, lo, hi = _summary(values, ref.statistic)
-        label = {"mean": "", "median": " (median)", "geometric": " (geom.)"}[ref.statistic]
-        interval = f" [{format_value(lo, 2)}, {format_value(hi, 2)}]" if values.size > 1 else ""
+        interval = f" [{format_value(lo)}, {format_value(hi)}]" if values.size > 1 else ""
         expected = theory(ref, t_run if t_run is not None else ref.t) if theory is not None else None
         agrees = lo <= ref.high * ref.tolerance and hi >= ref.low / ref.tolerance
         same_t = t_run is None or t_run == ref.t
         note = ref.note if same_t else "; ".join(
             filter(None, [ref.note, f"this run stops at t = {t_run}: not comparable with the paper's t = {ref.t}"]))
-        row.update({"this run": f"{format_value(centre)}{label}{interval}",
+        row.update({"this run": f"{format_value(centre)}{_STATISTIC_LABEL[ref.statistic]}{interval}",
                     "theory": format_value(expected) if expected is not None else "–",
-                    "agrees": ("yes" if agrees else "no") if same_t else "", "note": note})
+                    "agrees": ("yes" if agrees else "no") if same_t else "", "note": note,
+                    "value": centre, "low": lo if values.size > 1 else math.nan,
+                    "high": hi if values.size > 1 else math.nan, "seeds": int(values.size)})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return ComparisonTable(rows, columns=list(COLUMNS))
 
 
 def agreement(table: pd.DataFrame) -> tuple[int, int]:
@@ -223,4 +318,4 @@ def agreement(table: pd.DataFrame) -> tuple[int, int]:
     return int((table["agrees"] == "yes").sum()), int((table["agrees"] != "").sum())
 
 
-__all__ += ["agreement"]
+__all__ += ["agreement", "ComparisonTable", "COLUMNS", "to_html"]

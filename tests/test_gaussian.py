@@ -1,4 +1,5 @@
-"""Multivariate Gaussian setting: fit, fast path, determinism, theory (SPEC §2)."""
+"""Multivariate Gaussian setting: fit, fast path, determinism, theory (chapter *Multivariate Gaussians*;
+Kazdan et al. 2025, its Gaussian experiments)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def test_frame_is_tidy():
 
 @pytest.mark.parametrize("workflow", cl.WORKFLOWS)
 def test_fast_path_matches_point_by_point_loop(workflow):
-    """Same distribution: the batched sufficient-statistics path vs the literal loop of SPEC §1."""
+    """Same distribution: the batched sufficient-statistics path vs the literal loop (run_chain)."""
     d, n, T, S = 3, 8, 6, 1500
     fast = cl.simulate("gaussian", workflow, n_generations=T, seeds=S, d=d, n=n)
     fast = fast[fast.generation == T]
@@ -143,6 +144,34 @@ def test_accumulate_stays_below_pi2_over_6(d, n):
     # the Basel approximation is close (it slightly overstates: fitted covariances shrink)
     approx = float(theory.gaussian_accumulate_mean_sq_error(T, d, n))
     assert 0.85 * approx < g.mean() < 1.05 * approx
+
+
+@pytest.mark.parametrize("d, n", [(1, 10), (3, 5), (4, 40)])
+def test_accumulate_matches_the_exact_closed_forms(d, n):
+    """E||mu_t - mu_0||^2 = (d sigma2 / n) sum s_{k-1}/k^2 and E tr = s_t d sigma2, within Monte Carlo error."""
+    T = 30
+    f = cl.simulate("gaussian", "accumulate", n_generations=T, seeds=4000, d=d, n=n, sigma2=2.0)
+    for t in (1, 2, 10, 30):
+        g = f[f.generation == t]
+        assert z_score(g.mean_sq_error, float(theory.gaussian_accumulate_mean_sq_error_exact(t, d, n, 2.0))) < 4.5
+        assert z_score(g.cov_trace_ratio, float(theory.gaussian_accumulate_trace_ratio(t, n))) < 4.5
+    assert theory.expected("gaussian", "cov_trace_ratio", "accumulate", T, d=d, n=n) == \
+        pytest.approx(float(theory.gaussian_accumulate_trace_ratio(T, n)))
+
+
+def test_exact_accumulate_sits_below_basel_most_for_small_n():
+    t = np.array([1, 10, 100_000])
+    for n in (10, 100, 1000):
+        exact = theory.gaussian_accumulate_mean_sq_error_exact(t, 1, n) * n
+        basel = theory.gaussian_accumulate_mean_sq_error(t, 1, n) * n
+        assert exact[0] == pytest.approx(1.0) and (exact[1:] < basel[1:]).all()
+        assert exact[-1] < theory.PI2_OVER_6
+    limit = {n: float(theory.gaussian_accumulate_mean_sq_error_exact(100_000, 1, n)) * n for n in (10, 1000)}
+    assert 1.55 < limit[10] < 1.57 and theory.PI2_OVER_6 - limit[1000] < 1e-3
+    # the trace's limit is sin(pi a) / (pi a), a = n^(-1/2)
+    a = 10 ** -0.5
+    assert float(theory.gaussian_accumulate_trace_ratio(100_000, 10)) == pytest.approx(
+        np.sin(np.pi * a) / (np.pi * a), rel=1e-4)
 
 
 def test_subsample_sits_between():

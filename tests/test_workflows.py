@@ -1,4 +1,5 @@
-"""The generation loop and the three workflows (SPEC §1)."""
+"""The generation loop and the three workflows (chapter *Three ways to feed a model its own data*;
+Kazdan et al. 2025, its three workflows)."""
 
 from __future__ import annotations
 
