@@ -29,17 +29,17 @@
 # - Explain why Accumulate keeps every outcome that the real data contain, and only those.
 
 # %% tags=["parameters"]
-n_generations = 1000  # generations T of the trajectories (int ≥ 1); Replace needs about 2n to fix
-seeds = 100  # independent chains per (workflow, n): an int k (seeds 0..k-1) or a list of ints
+n_generations = 1000  # generations T (int ≥ 1); Replace needs about 2n to fix
+seeds = 100  # chains per (workflow, n): int k (seeds 0..k-1) or list of ints
 k = 10  # number of outcomes K (int ≥ 2); the paper uses 10
 ns = [10, 100, 1000]  # samples per generation n (list of ints ≥ 1)
-fixation_seeds = 200  # Replace chains per n for the fixation-time distribution (int k or list)
-fixation_max_generations = 20000  # cap on a chain's length (int ≥ 1); longer chains are censored
-use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
-workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
-scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
+fixation_seeds = 200  # Replace chains per n for fixation (int k or list)
+fixation_max_generations = 20000  # cap on a chain's length; longer: censored
+use_store = True  # reuse stored results (_cache/ or $COLLAPSE_STORE)
+workers = 1  # local worker processes (int ≥ 1); results do not depend on it
+scheduler = ""  # Dask scheduler address, e.g. "tcp://host:8786"; "" runs here
 
-# %%
+# %% tags=["remove-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -50,6 +50,7 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.paper import format_value as fmt
 from collapse_lib.settings.discrete import replace_fixation_times, summarise_fixation
 from collapse_lib.validation import Bool, Int, IntList, Seeds, Str, chapter_parameters
 
@@ -84,15 +85,18 @@ T, K = p.n_generations, p.k
 # and Accumulate, in distribution for Accumulate-Subsample).
 
 # %%
-results = cl.run_grid("discrete", grid={"n": p.ns}, fixed={"k": K}, n_generations=T, seeds=p.seeds,
-                      **cl.grid.runner(p.use_store, p.workers, p.scheduler), progress=False)
+run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
+results = cl.run_grid("discrete", grid={"n": p.ns}, fixed={"k": K},
+                      n_generations=T, seeds=p.seeds, **run, progress=False)
+
+# %% tags=["remove-input"]
 glue("dc_T", T, display=False)
 glue("dc_K", K, display=False)
 glue("dc_seeds", len(p.seeds), display=False)
 glue("dc_seconds", results.attrs.get("seconds", float("nan")), display=False)
 glue("dc_runs", 3 * len(p.ns), display=False)
 glue("dc_stored", len(results.attrs.get("cached", [])), display=False)
-print(f"K = {K}; n in {p.ns}; 3 workflows x {len(p.seeds)} seeds x {T} generations")
+results.attrs = {}  # glued above; pandas deep-copies attrs in every operation
 
 # %% [markdown]
 # The trajectories ({glue:text}`dc_seeds` seeds, {glue:text}`dc_T` generations, $K =$
@@ -110,19 +114,18 @@ print(f"K = {K}; n in {p.ns}; 3 workflows x {len(p.seeds)} seeds x {T} generatio
 # \mathbb E\,\text{simpson\_diversity}_t = \Bigl(1 - \frac1n\Bigr)^{t}.
 # ```
 #
-# Lines are means over seeds with a 95% band, one colour per $n$, on a logarithmic time
-# axis; dashed lines are {eq}`dc-diversity`.
+# {numref}`fig-dc-diversity` and {numref}`fig-dc-entropy` show means over seeds with a 95%
+# band, one colour per $n$, on a logarithmic time axis; dashed lines are {eq}`dc-diversity`.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Simpson diversity of the fitted distribution (1 for the uniform truth), per workflow and $n$: mean over seeds with its 95% interval; dashed, {eq}`dc-diversity`.", "name": "fig-dc-diversity"}}
 fig, axes = plotting.workflow_grid(results, "simpson_diversity", hue="n", theory="discrete",
                                    ylabel="Simpson diversity\n(truth = 1)")
-for ax in axes.flat:
-    ax.set_xscale("log")
+plotting.log_generation_axis(axes, T)
 plt.show()
 
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Normalised entropy $H(p_t)/\\log K$ of the fitted distribution, per workflow and $n$: mean over seeds with its 95% interval.", "name": "fig-dc-entropy"}}
 fig, axes = plotting.workflow_grid(results, "normalised_entropy", hue="n", ylabel=r"$H(p_t)/\log K$")
-for ax in axes.flat:
-    ax.set_xscale("log")
+plotting.log_generation_axis(axes, T)
 plt.show()
 
 # %% [markdown]
@@ -148,33 +151,29 @@ plt.show()
 # surviving outcomes are *exactly* those in the real sample, whose expected number is
 # $K\bigl(1-(1-\tfrac1K)^n\bigr)$, drawn dashed below. Accumulate-Subsample keeps every
 # real outcome in its pool, but a fit on $n$ of the pool's $tn$ draws can miss a rare one
-# for a generation, and the next subsample can bring it back.
+# for a generation, and the next subsample can bring it back. {numref}`fig-dc-surviving`
+# shows the surviving outcomes, and the table after it their mean at the first and the last
+# generation beside that expectation.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Surviving outcomes (those with $p_t > 0$), per workflow and $n$: mean over seeds with its 95% interval; dashed, the expected number of outcomes in the real sample.", "name": "fig-dc-surviving"}}
 fig, axes = plotting.workflow_grid(results, "n_surviving", hue="n", theory="discrete",
                                    ylabel="outcomes with $p_t > 0$")
+plotting.log_generation_axis(axes, T)
 for ax in axes.flat:
-    ax.set_xscale("log")
     ax.set_ylim(0, K + 0.5)
 plt.show()
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 alive = results.pivot_table(index=["workflow", "n", "seed"], columns="generation",
                             values="n_surviving").sort_index()
 first, last = alive[1], alive[T]
 acc_kept = bool((last["accumulate"] == first["accumulate"]).all())
-rows = []
-for n in p.ns:
-    row = {"n": n, "in the real sample (mean)": f"{first['replace'][n].mean():.2f}",
-           "expected": f"{theory.expected_observed_outcomes(n, K):.2f}"}
-    for wf in cl.WORKFLOWS:
-        row[f"{plotting.WORKFLOW_LABEL[wf]} at t = {T}"] = f"{last[wf][n].mean():.2f}"
-    rows.append(row)
 glue("dc_acc_kept", "every" if acc_kept else "not every", display=False)
-print("Accumulate: surviving outcomes at the last generation = those in the real sample, every seed:",
-      acc_kept)
-print(f"surviving outcomes out of K = {K} (mean over seeds)")
-pd.DataFrame(rows)
+surviving = {"in the real sample": {n: first["replace"][n].mean() for n in p.ns},
+             "expected in it": {n: theory.expected_observed_outcomes(n, K) for n in p.ns}}
+for wf in cl.WORKFLOWS:
+    surviving[f"{plotting.WORKFLOW_LABEL[wf]}, t = {T}"] = {n: last[wf][n].mean() for n in p.ns}
+pd.DataFrame({f"n = {n}": {row: f"{v[n]:.2f}" for row, v in surviving.items()} for n in p.ns})
 
 # %% [markdown]
 # In {glue:text}`dc_acc_kept` Accumulate chain of this run the outcomes alive at the last
@@ -206,17 +205,20 @@ pd.DataFrame(rows)
 # is small enough to solve exactly, which `theory.wright_fisher_exact_fixation_time` does.
 # Each chain below runs until one outcome remains or `fixation_max_generations` is reached
 # (then it is *censored*: its time is only known to exceed the cap, and the table says so).
+# {numref}`fig-dc-fixation` shows the distribution of the fixation times.
 
 # %%
-fix = pd.concat([replace_fixation_times(n, K, p.fixation_seeds, p.fixation_max_generations)
+fix = pd.concat([replace_fixation_times(n, K, p.fixation_seeds,
+                                        p.fixation_max_generations)
                  for n in p.ns], ignore_index=True)
 summary = summarise_fixation(fix).set_index("n")
 exact = {}
 for n in p.ns:
-    if math.comb(n + K - 1, K - 1) <= 200_000:
+    if math.comb(n + K - 1, K - 1) <= 200_000:  # a small enough chain
         exact[n] = theory.wright_fisher_exact_fixation_time(n, K)
 
-fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The distribution of Replace's fixation time (generations until one outcome remains) divided by $n$, per $n$: the fraction of chains fixed by then; dashed, the diffusion approximation of its mean {eq}`dc-fixation`.", "name": "fig-dc-fixation"}}
+fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
 palette = plotting.hue_palette(p.ns)
 for n, colour in palette.items():
     values = np.sort(fix.loc[(fix.n == n) & ~fix.censored, "fixation_generation"].to_numpy())
@@ -235,26 +237,29 @@ plt.show()
 # %% [markdown]
 # Divided by $n$, the fixation times of all sample sizes follow nearly one distribution: the
 # time scale of genetic drift is $n$ generations. The distribution is wide, with a long
-# right tail; the table below gives its quartiles.
+# right tail. The table below gives, per $n$, its mean (with the half-width of its 95%
+# interval), median and quartiles over the chains, how many chains were censored at the cap
+# of {glue:text}`dc_cap:,` generations, and the two theories for the mean.
 
-# %% tags=["nbval-check-output"]
-def num(x):
-    """A generation count for the table: whole numbers from 100 up, 3 digits below."""
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+# %% tags=["remove-input", "nbval-check-output"]
+def quantile(x):
+    return "censored" if np.isnan(x) else fmt(x)
 
 
-rows = []
+columns = {}
 for n in p.ns:
     s = summary.loc[n]
-    mean = f"{'>= ' if s.mean_is_lower_bound else ''}{num(s['mean'])} ± {num(s.ci95)}"
-    rows.append({"n": n, "chains": int(s.seeds), "censored": int(s.censored), "mean (95% CI)": mean,
-                 "median": "censored" if np.isnan(s["median"]) else num(s["median"]),
-                 "Wright–Fisher": num(theory.wright_fisher_fixation_time(n, K)),
-                 "exact chain": num(exact[n]) if n in exact else "—"})
-print(f"Replace, generations until one of K = {K} outcomes remains (cap {p.fixation_max_generations})")
-display(pd.DataFrame(rows))
+    columns[f"n = {n}"] = {
+        "chains": f"{int(s.seeds)}", "censored": f"{int(s.censored)}",
+        "mean ± 95% CI": f"{'≥ ' if s.mean_is_lower_bound else ''}{fmt(s['mean'])} ± {fmt(s.ci95, 2)}",
+        "median": quantile(s["median"]), "quartiles": f"{quantile(s.q25)} – {quantile(s.q75)}",
+        "Wright–Fisher mean": fmt(theory.wright_fisher_fixation_time(n, K)),
+        "exact chain's mean": fmt(exact[n]) if n in exact else "–"}
+display(pd.DataFrame(columns))
 
+# %% tags=["remove-input"]
 # numbers for the text: the paper's n always get a value (NaN when not in this run)
+glue("dc_cap", p.fixation_max_generations, display=False)
 within = {}
 for ref in paper.DISCRETE:
     n = ref.conditions["n"]
@@ -287,10 +292,10 @@ glue("dc_fix_chains", len(p.fixation_seeds), display=False)
 # chains (with a 95% interval). The theory column is the exact Markov chain where it can be
 # solved (small $n$) and the diffusion formula {eq}`dc-fixation` otherwise. A chain that
 # hit the cap enters the mean at the cap, so where the note says so the mean is a lower
-# bound.
+# bound, and a lower bound that falls short of the paper's value gets no verdict.
 
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 def fixation_theory(ref, t):
     """E t_fix for a paper value: the exact chain where it is solvable, else the diffusion limit."""
     n, k_ = ref.conditions["n"], ref.conditions["k"]
@@ -304,15 +309,20 @@ for i, ref in enumerate(paper.DISCRETE):
     n_cens = int(fix.loc[(fix.n == ref.conditions["n"]) & (fix.k == ref.conditions["k"]), "censored"].sum())
     if n_cens:
         table.loc[i, "note"] = f"{n_cens} chains censored at the cap: the mean is a lower bound"
+        if table.loc[i, "agrees"] == "no" and table.loc[i, "high"] < ref.low:  # a bound below: no verdict
+            table.loc[i, "agrees"] = ""
+            table.loc[i, "note"] += ", too low to compare"
+for ref in paper.DISCRETE:
+    glue(f"dc_paper_n{ref.conditions['n']}", ref.low, display=False)
 table
 
 # %% [markdown]
-# The paper reads about 17, 200 and $1.8\times10^3$ generations for $n = 10, 100, 1000$
-# at $K = 10$. The diffusion formula {eq}`dc-fixation` gives
+# The paper reads about {glue:text}`dc_paper_n10:.0f`, {glue:text}`dc_paper_n100:.0f` and
+# {glue:text}`dc_paper_n1000:,.0f` generations for $n = 10, 100, 1000$ at $K = 10$. The diffusion formula {eq}`dc-fixation` gives
 # {glue:text}`dc_fix_wf_n10:.4g`, {glue:text}`dc_fix_wf_n100:.4g` and
 # {glue:text}`dc_fix_wf_n1000:.4g`. At $n = 10$ it overestimates: the exact chain gives
 # {glue:text}`dc_exact_n10:.3g`, which lies {glue:text}`dc_exact_n10_ok` this run's 95%
-# interval. That explains the paper's smaller 17: the formula is a
+# interval. That explains the paper's smaller {glue:text}`dc_paper_n10:.0f`: the formula is a
 # large-$n$ limit, not a statement about ten draws. At $n \ge 100$ this run's means
 # {glue:text}`dc_large_ok`. With {glue:text}`dc_fix_chains` chains per $n$ the interval is
 # at most $\pm${glue:text}`dc_rel_ci:.0%` of the mean, and the upper quartile is typically
@@ -325,8 +335,9 @@ table
 #   $(1-\tfrac1n)^t$ {eq}`dc-diversity`, and one outcome remains after about
 #   {glue:text}`dc_wf_per_n:.2f`$\,n$ generations {eq}`dc-fixation`. This run's mean
 #   fixation times were {glue:text}`dc_fix_mean_n10:.4g`, {glue:text}`dc_fix_mean_n100:.4g`
-#   and {glue:text}`dc_fix_mean_n1000:.4g` for $n = 10, 100, 1000$ (paper: about 17, 200
-#   and 1,800; diffusion formula: {glue:text}`dc_fix_wf_n10:.4g`,
+#   and {glue:text}`dc_fix_mean_n1000:.4g` for $n = 10, 100, 1000$ (paper: about
+#   {glue:text}`dc_paper_n10:.0f`, {glue:text}`dc_paper_n100:.0f` and
+#   {glue:text}`dc_paper_n1000:,.0f`; diffusion formula: {glue:text}`dc_fix_wf_n10:.4g`,
 #   {glue:text}`dc_fix_wf_n100:.4g`, {glue:text}`dc_fix_wf_n1000:.4g`).
 # - Under Accumulate the real sample stays in the pool, so every outcome it contains keeps a
 #   frequency of at least $c_i/(tn)$ {eq}`dc-floor` and survives; the outcomes it missed

@@ -32,16 +32,16 @@
 
 # %% tags=["parameters"]
 n_generations = 100  # generations T (int ≥ 1); the paper uses 100
-seeds = 100  # independent chains: an int k (seeds 0..k-1) or a list of ints; the paper uses 100
-ds = [1, 10, 32]  # numbers of coefficients d (list of ints ≥ 1), one figure row each
-ns = [10, 32, 100, 1000]  # rows of the fixed design n (list of ints ≥ 1), one colour each
-sigma2s = [1.0]  # label-noise variances (list of floats ≥ 0); figures use 1.0 if listed, else the first
+seeds = 100  # chains: int k (seeds 0..k-1) or list of ints; paper 100
+ds = [1, 10, 32]  # numbers of coefficients d (ints ≥ 1), one figure row each
+ns = [10, 32, 100, 1000]  # design rows n (ints ≥ 1), one colour each
+sigma2s = [1.0]  # label-noise variances (floats ≥ 0); figures: 1.0 or the first
 n_test = 1000  # noiseless test points per seed (int ≥ 1); the paper uses 1000
-use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
-workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
-scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
+use_store = True  # reuse stored results (_cache/ or $COLLAPSE_STORE)
+workers = 1  # local worker processes (int ≥ 1); results do not depend on it
+scheduler = ""  # Dask scheduler address, e.g. "tcp://host:8786"; "" runs here
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.paper import format_value as fmt
 from collapse_lib.settings.linear_regression import regime
 from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, Str, chapter_parameters
 
@@ -116,18 +117,21 @@ SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figure
 # Accumulate-Subsample has no closed form.
 
 # %%
-results = cl.run_grid("linear_regression", grid={"d": p.ds, "n": p.ns, "sigma2": p.sigma2s},
-                      fixed={"n_test": p.n_test}, n_generations=T, seeds=p.seeds,
-                      **cl.grid.runner(p.use_store, p.workers, p.scheduler), progress=False)
+run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
+results = cl.run_grid("linear_regression",
+                      grid={"d": p.ds, "n": p.ns, "sigma2": p.sigma2s},
+                      fixed={"n_test": p.n_test}, n_generations=T,
+                      seeds=p.seeds, **run, progress=False)
+
+# %% tags=["remove-input"]
 glue("lr_T", T, display=False)
 glue("lr_seeds", len(p.seeds), display=False)
 glue("lr_cells", len(p.ds) * len(p.ns) * len(p.sigma2s), display=False)
 glue("lr_seconds", results.attrs.get("seconds", float("nan")), display=False)
 glue("lr_runs", 3 * len(p.ds) * len(p.ns) * len(p.sigma2s), display=False)
 glue("lr_stored", len(results.attrs.get("cached", [])), display=False)
+results.attrs = {}  # glued above; pandas deep-copies attrs in every operation
 glue("lr_sigma2", SIGMA2, display=False)
-print(f"{len(p.ds)} d x {len(p.ns)} n x {len(p.sigma2s)} sigma2 cells x 3 workflows x "
-      f"{len(p.seeds)} seeds x {T} generations")
 
 # %% [markdown]
 # The {glue:text}`lr_cells` cells, three workflows, {glue:text}`lr_seeds` seeds and
@@ -136,27 +140,32 @@ print(f"{len(p.ds)} d x {len(p.ns)} n x {len(p.sigma2s)} sigma2 cells x 3 workfl
 #
 # ## Test error across generations
 #
-# Mean over seeds with a 95% band, one colour per $n$, one row per $d$, at
-# $\sigma^2 =$ {glue:text}`lr_sigma2`; dashed lines are {eq}`lr-replace` and
-# {eq}`lr-accumulate` (and, for $n \le d-2$, the extension derived below). Cells with
-# $|n - d| \le 1$ are left out here and shown in the next section: their mean does not
-# exist. The axes are
-# logarithmic but the lines are arithmetic means, because that is what the theory
-# predicts: at $d = 1$ the error is a single squared normal-like variable whose geometric
-# mean is several times smaller than its mean.
+# {numref}`fig-lr-grid` shows the mean over seeds with its 95% interval, one colour per
+# $n$, one row per $d$, at $\sigma^2 =$ {glue:text}`lr_sigma2`; dashed lines are
+# {eq}`lr-replace` and {eq}`lr-accumulate` (and, for $n \le d-2$, the extension derived
+# below). Cells with $|n - d| \le 1$ are left out here and shown in the next section: their
+# mean does not exist. Both axes are logarithmic, so that a power of $t$ is a straight line,
+# but the lines are arithmetic means, because that is what the theory predicts: at $d = 1$
+# the error is a single squared normal-like variable whose geometric mean is several times
+# smaller than its mean.
 
-# %%
+# %% tags=["remove-input"]
 results["regime"] = [regime(d, n) for d, n in zip(results.d, results.n)]
 final = results[results.generation == T]
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test MSE of linear regression under the three workflows (log-log axes): one row per number of coefficients $d$, one colour per $n$; mean over seeds with its 95% interval, dashed the closed forms.", "name": "fig-lr-grid"}}
 shown = results[(results.sigma2 == SIGMA2) & (results.regime != "|n - d| <= 1")]
 fig, axes = plotting.workflow_grid(shown, "test_mse", hue="n", row="d", theory="linear_regression",
                                    ylabel="test MSE")
 plotting.log_rows(axes)  # arithmetic means (what the theory predicts) on log axes
+plotting.log_generation_axis(axes, T)
 plt.show()
 
 # %% [markdown]
-# Under Replace the error of every cell grows in a straight line (on these log axes, a
-# curve of slope one in $t$), on top of its theory; Accumulate levels off after a few
+# Under Replace the error of every cell with $n \ge d+2$ grows in proportion to $t$, on top
+# of its theory: on these log-log axes, a straight line of slope one. Where $n \le d-2$ it
+# starts from the part of $w^\star$ that is never learnt, $d - n$, and bends upwards once the
+# noise that grows with $t$ outweighs that floor. Accumulate levels off after a few
 # generations at most $\pi^2/6$ times the first fit's error; Accumulate-Subsample sits
 # between them, degrading slowly. Small $n$ relative to $d$ is bad in all three, because
 # the first fit is already noisy and $n-d-1$ is small.
@@ -178,15 +187,19 @@ plt.show()
 #
 # ```{math}
 # :label: lr-interpolation
-# \mathbb E\lVert e_t\rVert^2 = (d-n) + \frac{\sigma^2 n}{d-n-1}\,c_t,\qquad
-# c_t = t \text{ (Replace)},\quad c_t = \sum_{k\le t} 1/k^2 \text{ (Accumulate)}.
+# \mathbb E\lVert e_t\rVert^2 = (d-n) + \frac{\sigma^2 n}{d-n-1}\,c_t,
+# \qquad
+# c_t = \begin{cases}
+#   t & \text{(Replace)},\\[2pt]
+#   \displaystyle\sum_{k=1}^{t} \frac{1}{k^2} & \text{(Accumulate)}.
+# \end{cases}
 # ```
 #
-# The figure shows the cells with $|n-d| \le 1$ (if the run has any) by their median and
-# quartiles over seeds, and the table gives, at the last generation, the mean and median
+# {numref}`fig-lr-near` shows the cells with $|n-d| \le 1$ by their median and quartiles
+# over seeds, and the table after it gives, at $t =$ {glue:text}`lr_T`, the mean and median
 # of Replace's test error beside the theory for every cell.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test MSE in the cells with $|n - d| \\le 1$, where its mean is infinite: the median over seeds with the quartiles as a band (log-log axes).", "name": "fig-lr-near"}}
 near = results[(results.sigma2 == SIGMA2) & (results.regime == "|n - d| <= 1")]
 if near.empty:
     print("no cell with |n - d| <= 1 in this run")
@@ -194,20 +207,18 @@ else:
     near = near.assign(cell=[f"d={d}, n={n}" for d, n in zip(near.d, near.n)])
     fig, axes = plotting.workflow_grid(near, "test_mse", hue="cell", band="iqr", log=True,
                                        ylabel="test MSE\n(median, quartiles)")
+    plotting.log_generation_axis(axes, T)
     plt.show()
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 rep = final[(final.workflow == "replace") & (final.sigma2 == SIGMA2)]
 rows = []
 for (d, n), cell in rep.groupby(["d", "n"]):
     expected = theory.linreg_expected_test_mse("replace", T, d, n, SIGMA2)
-    rows.append({"d": d, "n": n, "regime": regime(d, n),
-                 "mean": f"{cell.test_mse.mean():.3g}", "median": f"{cell.test_mse.median():.3g}",
-                 "theory": "infinite" if expected is None else f"{float(expected):.3g}"})
-regimes = pd.DataFrame(rows).rename(columns={"mean": f"mean (t = {T})", "median": f"median (t = {T})",
-                                             "theory": f"theory (t = {T})"})
-print(f"Replace, test MSE at t = {T}, sigma2 = {SIGMA2}")
-regimes
+    rows.append({"d": d, "n": n, "regime": regime(d, n).replace("<=", "≤").replace(">=", "≥"),
+                 "mean": fmt(cell.test_mse.mean()), "median": fmt(cell.test_mse.median()),
+                 "theory": "infinite" if expected is None else fmt(float(expected))})
+pd.DataFrame(rows).set_index(["d", "n"])
 
 # %% [markdown]
 # In the cells with $|n-d| \le 1$ the mean and the median differ widely, and the mean moves
@@ -226,10 +237,10 @@ regimes
 # The paper's figure at $d = 10$, $\sigma^2 = 1$, $t = 100$, next to this run's mean over
 # seeds (with a 95% interval) and the theory at the same generation. When `n_generations`
 # is below 100 the comparison is at this run's last generation, earlier than the paper's:
-# the column `t` says which.
+# the table says which.
 
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 def closed_form(ref, t):
     """The closed form of a paper value's metric at generation t (None where its mean is infinite)."""
     value = theory.expected("linear_regression", ref.metric, ref.workflow, t, **ref.conditions)
@@ -240,7 +251,8 @@ table = paper.compare(results, paper.LINEAR_REGRESSION, theory=closed_form)
 agree, compared = paper.agreement(table)
 for ref in paper.LINEAR_REGRESSION:
     glue(f"lr_theory100_n{ref.conditions['n']}", closed_form(ref, 100), display=False)
-if compared == 0:
+    glue(f"lr_paper_n{ref.conditions['n']}", ref.low, display=False)
+if not (table["this run"] != "not in this run").any():
     phrase = "were not run (the grid has no such cell)"
 elif T < min(ref.t for ref in paper.LINEAR_REGRESSION):
     phrase = (f"are at t = {T}, before the paper's t = 100, so they can only be set beside the theory "
@@ -264,11 +276,13 @@ table
 # with $n \ge d+2$ on one scale. Replace must reach $t$; Accumulate the Basel partial sum
 # $\sum_{k\le t}1/k^2$, below $\pi^2/6 \approx 1.645$; Accumulate-Subsample, which trains
 # on as few rows per generation as Replace, has no closed form, and its ratio below is
-# measured, not derived. Each entry is the mean over seeds with a 95% interval: at $d = 1$
-# a single seed's error is roughly a squared normal, so 100 seeds pin the mean down only to
-# about $\pm 30\%$.
+# measured, not derived. The table gives, at $t =$ {glue:text}`lr_T`, the test MSE divided
+# by that expected first-fit error (theory: {glue:text}`lr_T` for Replace,
+# {glue:text}`lr_basel:.3f` for Accumulate), as the mean over seeds $\pm$ the half-width of
+# its 95% interval. At $d = 1$ a single seed's error is roughly a squared normal, so
+# {glue:text}`lr_seeds` seeds pin the mean down only {glue:text}`lr_d1_precision`.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 classical = final[(final.n >= final.d + 2) & (final.sigma2 == SIGMA2)]
 classical = classical.assign(ratio=classical.test_mse / (SIGMA2 * classical.d / (classical.n - classical.d - 1)))
 stats_ = classical.groupby(["workflow", "d", "n"]).ratio.agg(["mean", "std", "count"])
@@ -282,14 +296,15 @@ for key, wf, how in (("lr_acc_min", "accumulate", "min"), ("lr_acc_max", "accumu
     glue(key, float(getattr(values, how)()) if len(values) else float("nan"), display=False)
 glue("lr_basel", basel, display=False)
 glue("lr_pi", theory.PI2_OVER_6, display=False)
+d1 = stats_[stats_.index.get_level_values("d") == 1]
+glue("lr_d1_precision", f"to about ±{(d1.half / d1['mean']).max():.0%}" if len(d1)
+     else "loosely (no cell with d = 1 in this run)", display=False)
 if stats_.empty:
     print("no cell with n >= d + 2 in this run")
 else:
-    ratios = stats_.apply(lambda r: f"{r['mean']:.3g} ± {r['half']:.2g}", axis=1).unstack("workflow")
+    ratios = stats_.apply(lambda r: f"{fmt(r['mean'])} ± {fmt(r['half'], 2)}", axis=1).unstack("workflow")
     ratios = ratios[[w for w in cl.WORKFLOWS if w in ratios.columns]].rename(columns=plotting.WORKFLOW_LABEL)
-    print(f"test MSE at t = {T} / (sigma2 d / (n - d - 1)); theory: Replace {T}, "
-          f"Accumulate {basel:.3f}")
-    display(ratios)
+    display(ratios.rename_axis(columns=None))
 
 # %% [markdown]
 # ## The noise level only scales the picture
@@ -302,13 +317,13 @@ else:
 # (Accumulate-Subsample is left out: when $n$ is close to $d$ a subsample can hold fewer
 # than $d$ distinct rows, and then a noise-free bias term appears that does not scale.)
 
-# %% tags=["nbval-check-output"]
+# %% tags=["hide-input", "nbval-check-output"]
 if len(p.sigma2s) > 1:
     full_rank = final[(final.n >= final.d) & (final.workflow != "accumulate-subsample")]
     full_rank = full_rank.assign(scaled=full_rank.test_mse / full_rank.sigma2)
     spread = full_rank.groupby(["workflow", "d", "n", "seed"]).scaled.agg(lambda v: v.max() / v.min() - 1)
-    print(f"largest relative difference of test_mse / sigma2 across sigma2 = {p.sigma2s}: "
-          f"{spread.max():.1e}")
+    print(f"sigma2 = {p.sigma2s}\n"
+          f"largest relative difference of test_mse / sigma2: {spread.max():.1e}")
 else:
     print(f"one noise level in this run (sigma2 = {p.sigma2s[0]})")
 
@@ -319,7 +334,8 @@ else:
 #   $t\,\sigma^2 d/(n-d-1)$ {eq}`lr-replace`: at $d = 10$, $\sigma^2 = 1$ and $t = 100$ the
 #   theory gives {glue:text}`lr_theory100_n32:.3g`, {glue:text}`lr_theory100_n100:.3g` and
 #   {glue:text}`lr_theory100_n1000:.3g` for $n = 32, 100, 1000$, the paper's figure shows
-#   about 48, 11 and 1.0, and this run's means are in the table above.
+#   about {glue:text}`lr_paper_n32:.2g`, {glue:text}`lr_paper_n100:.2g` and
+#   {glue:text}`lr_paper_n1000:.2g`, and this run's means are in the table above.
 # - Under Accumulate the error at $t =$ {glue:text}`lr_T` was {glue:text}`lr_acc_min:.2f` to
 #   {glue:text}`lr_acc_max:.2f` times the expected first-fit error across the cells with
 #   $n \ge d+2$, against a Basel partial sum of {glue:text}`lr_basel:.3f` and the limit

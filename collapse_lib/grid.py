@@ -211,6 +211,15 @@ def runner(use_store: bool = True, workers: int = 1, scheduler: str | None = "")
             "workers": check_int("workers", workers, minimum=1), "scheduler": scheduler or None}
 
 
+class _SharedList(list):
+    """The ``cached`` cells in a frame's ``attrs``: pandas deep-copies ``attrs`` on every
+    operation, and a long list of dicts made each derived frame slow; this one is shared, not
+    copied (it is never mutated after ``run_grid`` returns)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedList:
+        return self
+
+
 def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: Mapping[str, Any],
              n_generations: int, seeds: int | Iterable[int], fixed: Mapping[str, Any] | None = None,
              cache_dir: str | os.PathLike[str] | None = None, progress: bool = True,
@@ -312,7 +321,7 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
         close()
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = time.perf_counter() - started
-    out.attrs["cached"] = cached
+    out.attrs["cached"] = _SharedList(cached)
     out.attrs["units"] = len(units)
     out.attrs["tasks"] = len(tasks)
     out.attrs["computed"] = len(todo)

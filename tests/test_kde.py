@@ -288,3 +288,55 @@ def test_task_needs_a_chain_before_evaluate():
     rng_real, _ = seed_rngs(0)
     task.sample_real(5, rng_real)
     assert task.test.shape == (500, 2)
+
+
+# --- what the chapter says about its figures ----------------------------------------------
+
+def test_seeds_are_common_random_numbers_across_data_sets():
+    """The chapter's note: circles and moons with the same seed pick the same training points
+    and add the same kernel noise, so at h = 1 their Replace chains move together; with the
+    seeds shuffled between the data sets the link is gone."""
+    args = dict(n_generations=30, seeds=range(12), n=10, h=1.0, n_test=100)
+    circles = simulate("kde", "replace", dataset="circles", **args)
+    moons = simulate("kde", "replace", dataset="moons", **args)
+    last = lambda f: np.log(f[f.generation == 30].sort_values("seed").test_nll.to_numpy())  # noqa: E731
+    a, b = last(circles), last(moons)
+    assert np.corrcoef(a, b)[0, 1] > 0.9
+    assert abs(np.corrcoef(a, np.roll(b, 1))[0, 1]) < 0.9
+    # the same draws: each generation's pick of training points is identical
+    sets_c = kde.training_sets("replace", dataset="circles", n=10, h=1.0, n_generations=5, seed=3, keep=[5])
+    sets_m = kde.training_sets("replace", dataset="moons", n=10, h=1.0, n_generations=5, seed=3, keep=[5])
+    shift = sets_c[5] - sets_m[5]  # same picks and noise: the difference is that of the real ancestors
+    real_c = kde.training_sets("replace", dataset="circles", n=10, h=1.0, n_generations=1, seed=3, keep=[1])[1]
+    real_m = kde.training_sets("replace", dataset="moons", n=10, h=1.0, n_generations=1, seed=3, keep=[1])[1]
+    diffs = real_c - real_m
+    assert all(np.any(np.all(np.isclose(row, diffs), axis=1)) for row in shift)
+
+
+def test_facet_grid_shares_axes_between_figures_and_keeps_bands_positive():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from collapse_lib import plotting
+
+    frame = simulate("kde", "replace", n_generations=6, seeds=4, dataset="moons", n=10, h=0.3, n_test=40)
+    frame = pd.concat([frame, simulate("kde", "accumulate", n_generations=6, seeds=4, dataset="moons", n=10,
+                                       h=0.3, n_test=40)], ignore_index=True)
+    limits = []
+    for wf in ("replace", "accumulate"):
+        fig, axes = plotting.facet_grid(frame[frame.workflow == wf], "test_nll", row="dataset", col="h", hue="n",
+                                        log=True, limits_from=frame)
+        assert axes.shape == (1, 1) and fig.get_figwidth() <= plotting.MAX_WIDTH
+        assert axes[0, 0].get_yscale() == "log" and axes[0, 0].get_ylim()[0] > 0
+        limits.append(axes[0, 0].get_ylim())
+        plt.close(fig)
+    assert limits[0] == limits[1]
+    fig, ax = plt.subplots()
+    ax.plot([1, 100], [1, 2])
+    plotting.log_generation_axis(ax, 100)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert {"1", "10", "100"} <= set(labels) and not any("^" in s for s in labels)
+    plt.close(fig)

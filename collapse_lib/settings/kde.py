@@ -372,10 +372,13 @@ class KDETask:
         return KDEFit(points, np.asarray(data["ancestor"]), bandwidth_for(self.h, *points.shape))
 
     def sample(self, model: KDEFit, n: int, rng: np.random.Generator) -> np.ndarray:
-        idx = rng.integers(0, model.points.shape[0], size=n)
-        out = np.empty(n, dtype=_point_dtype(model.points.shape[1]))
-        out["x"] = model.points[idx] + model.bandwidth * rng.standard_normal((n, model.points.shape[1]))
-        out["ancestor"] = model.ancestors[idx]
+        """n points of the KDE: a training point picked uniformly, plus N(0, h^2 I)."""
+        k, d = model.points.shape
+        idx = rng.integers(0, k, size=n)
+        noise = rng.standard_normal((n, d))
+        out = np.empty(n, dtype=_point_dtype(d))
+        out["x"] = model.points[idx] + model.bandwidth * noise
+        out["ancestor"] = model.ancestors[idx]  # the genealogy travels along
         return out
 
     def evaluate(self, model: KDEFit) -> dict[str, float]:
