@@ -13,7 +13,7 @@
 
 # %% [markdown]
 # (accumulate-subsample)=
-# # The fixed-compute compromise
+# # Accumulate-Subsample: the fixed-compute compromise
 #
 # Accumulate avoids collapse, but at a price: generation $t$ trains on $t\,n$ examples, so
 # the cost of each generation grows without bound. **Accumulate-Subsample** keeps every
@@ -44,22 +44,25 @@ plateau_last = 10  # the plateau level is the mean over this many last generatio
 plateau_ns = [10, 32, 100, 316]  # n of the Gaussian plateau grid (ints ≥ 2)
 plateau_ds = [1, 3, 10]  # d of the Gaussian plateau grid (ints ≥ 1)
 plateau_seeds = 200  # chains per cell of the plateau grid (int ≥ 2, or a list of ints)
-use_lm_results = True  # show the language model's results stored by the chapter Language models (True/False)
+params_file = ""  # parameter file the book was built with ("" for defaults): the language model's runs are read at its size
+compute_lm = False  # compute the language model's runs when the store lacks them (True/False; minutes at default size)
 use_store = True  # reuse results from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 workers = 1  # local worker processes for the grids (int ≥ 1); the numbers do not depend on it
 scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" to run the grids on a cluster ("" runs here)
 
-# %%
+# %% tags=["remove-input"]
 import warnings
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import HTML, display
+from matplotlib.ticker import NullFormatter
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import compare, paper, plotting, theory
+from collapse_lib import claims, compare, paper, plotting, theory
 from collapse_lib.settings.gaussian import SingularCovarianceWarning
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
 from collapse_lib.validation import Bool, Choice, Float, Int, IntList, ParameterError, Seeds, Str, chapter_parameters
@@ -67,7 +70,7 @@ from collapse_lib.validation import Bool, Choice, Float, Int, IntList, Parameter
 p = chapter_parameters(globals(), n_generations=Int(2), seeds=Seeds(), n=Int(2), gaussian_d=Int(1),
                        kde_dataset=Choice(*DATASETS), kde_h=check_bandwidth, linreg_d=Int(1),
                        linreg_sigma2=Float(0.0), discrete_k=Int(2), plateau_last=Int(1), plateau_ns=IntList(2),
-                       plateau_ds=IntList(1), plateau_seeds=Seeds(), use_lm_results=Bool(),
+                       plateau_ds=IntList(1), plateau_seeds=Seeds(), params_file=Str(), compute_lm=Bool(),
                        use_store=Bool(), workers=Int(1), scheduler=Str())
 if p.plateau_last > p.n_generations:
     raise ParameterError(f"parameter 'plateau_last'={p.plateau_last} must be at most "
@@ -80,7 +83,7 @@ run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
 # ## One scale for every setting
 #
 # Each setting keeps its own metric, measured against the real distribution, and is
-# expressed relative to its first fit:
+# expressed relative to its first fit ({numref}`fig-subsample-settings`):
 #
 # - **errors that start near zero** are divided by their mean at generation 1: the squared
 #   error of the Gaussian's mean, the test MSE of the linear regression, and for the
@@ -112,18 +115,20 @@ glue("a_T", T, display=False)
 glue("a_seeds", len(p.seeds), display=False)
 glue("a_n", p.n, display=False)
 
-fig, axes = plt.subplots(1, len(specs), figsize=(13, 3.3), layout="constrained")
-for ax, spec in zip(axes, specs):
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The three workflows in every setting on one scale, relative to the first fit (mean over seeds, 95% band). Errors that start near zero are divided by their first-fit value (log axis; the dashed line is $\\pi^2/6$, Accumulate's ceiling where theory exists); the KDE's test NLL is shown as its excess over generation 1, in nats.", "name": "fig-subsample-settings"}}
+fig, axes = plt.subplots(2, 2, figsize=(plotting.MAX_WIDTH, 5.4), layout="constrained")
+for ax, spec in zip(axes.flat, specs):
     part = runs[runs.setting == spec.setting]
     plotting.compare_workflows(ax, part, "normalised", log=False)
     if spec.normalise == "ratio":
         ax.set_yscale("log")
-        ax.axhline(theory.PI2_OVER_6, color="0.3", lw=0.8, ls=(0, (5, 3)))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.axhline(theory.PI2_OVER_6, color="0.3", lw=0.8, ls=(0, (5, 3)), label=r"$\pi^2/6$")
         ax.set_ylabel("error / first-fit error")
     else:
-        ax.set_ylabel(f"excess over generation 1 ({spec.unit})")
+        ax.set_ylabel(f"excess over $t = 1$ ({spec.unit})")
     ax.set_title(spec.label, fontsize=9)
-axes[0].legend(fontsize=7)
+axes[0, 0].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -131,7 +136,7 @@ plt.show()
 # bounded (the dashed line is $\pi^2/6$, Accumulate's ceiling where theory exists), and
 # Accumulate-Subsample climbs for a few generations and then flattens, well below Replace.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 levels = compare.plateau_levels(runs, last=p.plateau_last)
 order = {**{s.setting: i for i, s in enumerate(specs)}, **{w: i for i, w in enumerate(cl.WORKFLOWS)}}
 levels = levels.sort_values(["setting", "workflow"], key=lambda c: c.map(order), ignore_index=True)
@@ -146,12 +151,17 @@ glue("a_sub_min", float(ratio_sub["level"].min()), display=False)
 glue("a_sub_max", float(ratio_sub["level"].max()), display=False)
 glue("a_window", f"{T - p.plateau_last + 1}–{T}", display=False)
 glue("a_at", int(levels["at_generation"].iloc[0]), display=False)
-print(f"mean over generations {T - p.plateau_last + 1}..{T} (± 95% interval over {len(p.seeds)} seeds), "
-      "relative to the first fit (KDE: excess NLL in nats)")
-levels[["setting", "workflow", "at_value", "level", "ci95"]].rename(
-    columns={"at_value": f"at t = {levels.at_generation.iloc[0]}"}).round(3)
+level_table = pd.DataFrame({
+    "setting": levels.setting, "workflow": levels.workflow.map(plotting.WORKFLOW_LABEL),
+    f"at t = {levels.at_generation.iloc[0]}": levels.at_value.map(paper.format_value),
+    f"level, t = {T - p.plateau_last + 1}–{T}": [f"{paper.format_value(v)} ± {paper.format_value(c, 2)}"
+                                                 for v, c in zip(levels.level, levels.ci95)]})
+display(HTML(level_table.to_html(index=False, border=0)))
 
 # %% [markdown]
+# The table gives each curve's level: its mean over the last generations
+# {glue:text}`a_window` (± the 95% interval over {glue:text}`a_seeds` seeds), relative to
+# the first fit (the KDE: excess NLL in nats), and its value at $t$ = {glue:text}`a_at`.
 # Over generations {glue:text}`a_window`, Accumulate-Subsample sat at
 # {glue:text}`a_sub_min:.2f` to {glue:text}`a_sub_max:.2f` times the first fit in the three
 # settings measured by a ratio (Gaussian {glue:text}`a_gaussian_accumulate_subsample_level:.2f`
@@ -190,7 +200,9 @@ levels[["setting", "workflow", "at_value", "level", "ci95"]].rename(
 plateau_runs, plateau = compare.gaussian_plateau_grid(p.plateau_ns, p.plateau_ds, n_generations=T,
                                                       seeds=p.plateau_seeds, last=p.plateau_last,
                                                       **run)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate-Subsample's Gaussian mean error in units of the first fit $d\\sigma^2/n$. Left: over generations at the largest $d$, one line per $n$ (mean over seeds, 95% band), the approximation {eq}`subsample-recursion` dashed, the paper's reading of 2.3 to 3 shaded. Right: the plateau (mean of the last generations, 95% interval) against $n$, one colour per $d$.", "name": "fig-subsample-plateau"}}
+fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.4), layout="constrained")
 palette = plotting.hue_palette(p.plateau_ns)
 for n_val, colour in palette.items():
     part = plateau_runs[(plateau_runs.n == n_val)]
@@ -201,6 +213,7 @@ for n_val, colour in palette.items():
 axes[0].axhspan(2.3, 3.0, color="0.85", zorder=0, label="paper, 2.3–3")
 axes[0].set_xlabel("generation $t$")
 axes[0].set_ylabel(f"mean error / ($d\\sigma^2/n$), d = {max(p.plateau_ds)}")
+plotting.integer_ticks(axes[0])
 axes[0].legend(fontsize=7, ncols=2)
 d_palette = plotting.hue_palette(p.plateau_ds, cmap="cividis")
 for d_val, colour in d_palette.items():
@@ -214,19 +227,22 @@ axes[1].axhline(compare.SUBSAMPLE_HEURISTIC_LIMIT, color="0.5", lw=0.8, ls=":", 
 axes[1].axhspan(2.3, 3.0, color="0.85", zorder=0)
 axes[1].axhline(theory.PI2_OVER_6, color="#0072B2", lw=0.8, ls=":", label=r"Accumulate's $\pi^2/6$")
 axes[1].set_xscale("log")
+axes[1].set_xticks(p.plateau_ns, [str(v) for v in p.plateau_ns])
+axes[1].xaxis.set_minor_formatter(NullFormatter())
 axes[1].set_xlabel("samples per generation $n$")
 axes[1].set_ylabel(f"plateau (mean of the last {p.plateau_last})")
 axes[1].legend(fontsize=7)
 plt.show()
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 table = plateau.pivot(index="d", columns="n", values="level")
 ci = plateau.pivot(index="d", columns="n", values="ci95")
-print(f"Accumulate-Subsample plateau, Gaussian mean error / (d sigma2 / n), generations "
-      f"{T - p.plateau_last + 1}..{T}, {len(p.plateau_seeds)} seeds per cell (± is the 95% interval)")
-print(f"approximation at t = {T}: " + ", ".join(f"n={int(v)}: {float(compare.subsample_heuristic(T, int(v))):.2f}"
-                                           for v in table.columns))
-display(table.round(2).astype(str).add(" ± ").add(ci.round(2).astype(str)))
+cells = table.map(lambda v: f"{v:.2f}") + " ± " + ci.map(lambda v: f"{v:.2f}")
+cells.loc["approximation"] = [f"{float(compare.subsample_heuristic(T, int(v))):.2f}" for v in table.columns]
+cells.columns = [f"n = {v}" for v in cells.columns]
+cells.index = [f"d = {v}" if v != "approximation" else v for v in cells.index]
+display(HTML(cells.to_html(border=0)))
+glue("a_pl_seeds", len(p.plateau_seeds), display=False)
 by_n = plateau.groupby("n")["level"].mean()
 glue("a_pl_min", float(plateau["level"].min()), display=False)
 glue("a_pl_max", float(plateau["level"].max()), display=False)
@@ -239,6 +255,10 @@ glue("a_pl_limit", compare.SUBSAMPLE_HEURISTIC_LIMIT, display=False)
 glue("a_pl_cells", len(plateau), display=False)
 
 # %% [markdown]
+# The table gives the plateau, the mean over generations {glue:text}`a_window` in units of
+# $d\sigma^2/n$ (± the 95% interval over {glue:text}`a_pl_seeds` seeds per cell), with the
+# approximation {eq}`subsample-recursion` at $t$ = {glue:text}`a_T` in the last row
+# ({numref}`fig-subsample-plateau`).
 # Across the {glue:text}`a_pl_cells` cells the plateau measured {glue:text}`a_pl_min:.2f` to
 # {glue:text}`a_pl_max:.2f` times the first fit (the paper: about 2.3 to 3).
 # Averaged over $d$ it was {glue:text}`a_pl_small:.2f` at $n$ = {glue:text}`a_pl_small_n`
@@ -294,38 +314,41 @@ glue("a_pl_cells", len(plateau), display=False)
 # ## What each workflow pays
 #
 # Counting the examples each generation trains on: Replace and Accumulate-Subsample $n$,
-# Accumulate $t\,n$. Over $T$ generations that is $nT$ against $nT(T+1)/2$.
+# Accumulate $t\,n$. Over $T$ generations that is $nT$ against $nT(T+1)/2$
+# ({numref}`fig-subsample-cost`; the table is at $t = T$).
 
 # %%
 acc = compare.compute_accounting(p.n, T)
 gauss = runs[runs.setting == "gaussian"].merge(acc, on=["workflow", "generation"])
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.3), layout="constrained")
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "What each workflow trains on, $n$ examples per generation. Left: examples trained on in generations $1..t$ (log scale). Right: the Gaussian mean error in units of the first fit against the examples trained on so far (mean over seeds).", "name": "fig-subsample-cost"}}
+fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.2), layout="constrained")
 for wf in cl.WORKFLOWS:
     style = plotting.WORKFLOW_STYLE[wf]
     part = acc[acc.workflow == wf]
     kw = dict(color=style["color"], linestyle=style["linestyle"], label=plotting.WORKFLOW_LABEL[wf])
-    axes[0].plot(part.generation, part.per_generation, **kw)
-    axes[1].plot(part.generation, part.cumulative, **kw)
+    axes[0].plot(part.generation, part.cumulative, **kw)
     stats_ = gauss[gauss.workflow == wf].groupby("cumulative").normalised.mean()
-    axes[2].plot(stats_.index, stats_.values, **kw)
-axes[0].set_ylabel("examples trained on at generation $t$")
-axes[1].set_ylabel("examples trained on, generations 1..t")
-axes[1].set_yscale("log")
-for ax in axes[:2]:
-    ax.set_xlabel("generation $t$")
-axes[2].set_xscale("log")
-axes[2].set_yscale("log")
-axes[2].set_xlabel("examples trained on so far (cumulative)")
-axes[2].set_ylabel("Gaussian mean error / first fit")
+    axes[1].plot(stats_.index, stats_.values, **kw)
+axes[0].set_ylabel("examples trained on, $1..t$")
+axes[0].set_xlabel("generation $t$")
+plotting.integer_ticks(axes[0])
+axes[1].set_xscale("log")
+axes[1].set_xlabel("examples trained on so far")
+axes[1].set_ylabel("Gaussian mean error / first fit")
+for ax in axes:
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())
+axes[1].xaxis.set_minor_formatter(NullFormatter())
 axes[0].legend(fontsize=7)
 plt.show()
 
-# %% tags=["nbval-check-output"]
+# %% tags=["remove-input", "nbval-check-output"]
 final = acc[acc.generation == T].set_index("workflow").loc[list(cl.WORKFLOWS)]
-print(f"n = {p.n}, T = {T}: examples trained on")
-display(final[["per_generation", "cumulative", "relative"]].rename(
-    columns={"per_generation": f"at t = {T}", "cumulative": "in total", "relative": "total / Replace's"})
-    .map(lambda v: f"{v:,.0f}" if v >= 100 else f"{v:.1f}"))
+shown = final[["per_generation", "cumulative", "relative"]].rename(
+    index=plotting.WORKFLOW_LABEL,
+    columns={"per_generation": f"at t = {T}", "cumulative": "in total", "relative": "× Replace"})
+display(HTML(shown.map(lambda v: f"{v:,.0f}" if v >= 100 else f"{v:.1f}").to_html(border=0)))
 equal = int(np.floor((np.sqrt(8 * T + 1) - 1) / 2))  # largest t with t(t+1)/2 <= T
 glue("a_acc_factor", float(final.loc["accumulate", "relative"]), display=False)
 glue("a_acc_total", float(final.loc["accumulate", "cumulative"]), display=False)
@@ -349,40 +372,72 @@ glue("a_basel_equal", float(theory.basel_partial_sum(equal)), display=False)
 # and its Accumulate trains on $t$ times more tokens at generation $t$ for the same reason.
 
 # %%
-lm = compare.load_lm_results() if p.use_lm_results else None
+lm_values = claims.chapter_values("language_models", p.params_file)
+lm = claims.chapter_runs("language_models", lm_values, stored_only=not p.compute_lm, **run)
+
+# %% tags=["remove-input"]
+lm_size = (f"{lm_values['n_generations']} generations, n = {lm_values['n']} examples per generation, "
+           f"{len(cl.validation.check_seeds(lm_values['seeds']))} seed(s)")
 if lm is None:
-    glue("a_lm_status", "This build leaves the language model out: "
-         + ("the result store holds no results of the chapter Language models made by the current code."
-            if p.use_lm_results else "it was built without the language model's results."), display=False)
+    glue("a_lm_status", f"This build has no runs of the chapter Language models at its parameters ({lm_size}) "
+         "in the result store, so the figure shows the paper's numbers alone; run that chapter (minutes on a "
+         "CPU) and rebuild this page to set this build's beside them.", display=False)
 else:
-    glue("a_lm_status", f"The figure above shows the language model's {lm.seed.nunique()} seed(s) and "
-         f"{lm.generation.max()} generations, as stored by the chapter Language models.", display=False)
-    lm = lm.assign(value=lm.test_loss)
-    lm["normalised"] = compare.normalise(lm.assign(setting="lm", cell=""), "excess").to_numpy()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.3), layout="constrained")
-    plotting.compare_workflows(axes[0], lm, "normalised")
-    axes[0].set_ylabel("test loss − generation 1 (nats/token)")
-    if "tokens_seen" in lm:
-        plotting.compare_workflows(axes[1], lm, "tokens_seen")
-        axes[1].set_ylabel("tokens trained on at generation $t$")
-    axes[0].legend(fontsize=7)
-    plt.show()
-    display(lm.groupby(["workflow", "generation"]).test_loss.mean().unstack("generation").round(3))
+    source = "computed for this page" if p.compute_lm and not lm.attrs.get("cached") else \
+        "read from the result store"
+    glue("a_lm_status", f"The figure shows the runs of the chapter Language models ({lm_size}), {source}, "
+         "beside the paper's numbers.", display=False)
+paper_first = next(ref.low for ref in paper.LM if ref.t == 1)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The language model. Left: test loss divided by its value at $t = 1$, this build's mean over seeds (lines, where the result store holds them) and the paper's Gemma-2-2B values (open markers). Right (where this build has runs): tokens each workflow trained on at generation $t$.", "name": "fig-subsample-lm"}}
+fig, axes = plt.subplots(1, 2 if lm is not None else 1, figsize=(plotting.MAX_WIDTH if lm is not None else 4.2, 3.2),
+                         layout="constrained", squeeze=False)
+axes = axes[0]
+if lm is not None:
+    lm = lm.assign(relative_loss=lm.test_loss / lm.groupby(["workflow", "seed"]).test_loss.transform("first"))
+    plotting.compare_workflows(axes[0], lm, "relative_loss")
+    plotting.compare_workflows(axes[1], lm, "tokens_seen")
+    axes[1].set_ylabel("tokens trained on at $t$")
+    plotting.integer_ticks(axes[1])
+labelled = set()
+for ref in paper.LM:
+    style = plotting.WORKFLOW_STYLE[ref.workflow]
+    label = f"paper: {plotting.WORKFLOW_LABEL[ref.workflow]}" if lm is None and ref.workflow not in labelled else None
+    labelled.add(ref.workflow)
+    axes[0].plot(ref.t, (ref.low + ref.high) / 2 / paper_first, marker=style["marker"], color=style["color"],
+                 markerfacecolor="white", linestyle="none", markersize=7, label=label)
+if lm is not None:
+    axes[0].plot([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
+                 label="paper, Gemma-2-2B")
+axes[0].axhline(1.0, color="0.5", lw=0.8)
+axes[0].set_xlabel("generation $t$")
+axes[0].set_ylabel("test loss / loss at $t = 1$")
+plotting.integer_ticks(axes[0])
+axes[0].legend(fontsize=7)
+plt.show()
+
+# %% tags=["remove-input", "nbval-check-output"]
+if lm is not None:
+    lm_table = lm.groupby(["workflow", "generation"]).test_loss.mean().unstack("generation")
+    lm_table = lm_table.loc[[w for w in cl.WORKFLOWS if w in lm_table.index]].rename(index=plotting.WORKFLOW_LABEL)
+    lm_table.columns = [f"t = {c}" for c in lm_table.columns]
+    display(HTML(lm_table.map(lambda v: f"{v:.3f}").to_html(border=0)))
 
 # %% [markdown]
-# {glue:text}`a_lm_status` Where the language model is shown, its test loss is drawn as an
-# excess over generation 1, in nats per token, beside the tokens each workflow trained on
-# (the model itself is the subject of {ref}`language-models`). The paper's numbers for
-# Gemma-2-2B: Accumulate-Subsample rose from about 1.14 at $t = 3$ to about 1.21 at
-# $t = 19$, from a first fit of about 1.09, while Replace reached about 2.6.
+# {glue:text}`a_lm_status` The test loss is divided by its value at $t = 1$, the comparable
+# reading of a much smaller model on another text ({ref}`language-models`; where this
+# build has runs, the table gives their mean loss in nats per token). The paper's numbers
+# for Gemma-2-2B ({numref}`fig-subsample-lm`): Accumulate-Subsample rose from about 1.14 at
+# $t = 3$ to about 1.21 at $t = 19$, from a first fit of about 1.09, while Replace reached
+# about 2.6.
 #
 # ## This run beside the paper
 #
 # The paper's levels for the Gaussian mean error in units of the first fit,
 # $d\sigma^2/n$, at $d = 10$ and $n = 100$, and, where this build has them, for the
-# language model's test loss, next to this run's mean over seeds (with a 95% interval) and
-# the theory where one exists (Accumulate's Basel partial sum). A run shorter than the
-# paper's is compared at its last generation: the column `t` says which.
+# language model's test loss relative to $t = 1$, next to this run's mean over seeds (with
+# a 95% interval) and the theory where one exists (Accumulate's Basel partial sum). A run
+# shorter than the paper's is compared at its last generation, as the table says.
 
 
 # %% tags=["nbval-check-output"]
@@ -400,8 +455,10 @@ gauss_paper = runs[runs.setting == "gaussian"].assign(
 gauss_refs = [r for r in paper.GAUSSIAN if r.metric == "mean_sq_error_over_first"]
 gauss_table = paper.compare(gauss_paper, gauss_refs, theory=closed_form)
 tables = [gauss_table.assign(where="Gaussian, " + gauss_table["where"])]
-if lm is not None:
-    tables.append(paper.compare(lm, paper.LM).assign(where="language model"))
+if lm is not None:  # the language model's losses relative to t = 1, the comparable reading
+    relative = [replace(ref, metric="relative_loss", low=ref.low / paper_first, high=ref.high / paper_first,
+                        label="loss / loss at t = 1") for ref in paper.LM if ref.t > 1]
+    tables.append(paper.compare(lm, relative).assign(where="language model"))
 paper_table = pd.concat(tables, ignore_index=True)
 agree, compared = paper.agreement(paper_table)
 glue("a_paper_agree", f"{agree} of the {compared} that this build ran agree with it" if compared else

@@ -1,5 +1,5 @@
-"""Every setting side by side, and what each workflow pays (chapter *The fixed-compute
-compromise*).
+"""Every setting side by side, and what each workflow pays (chapters *Accumulate-Subsample:
+the fixed-compute compromise* and *Accumulate: a sum that converges*).
 
 * :func:`run_comparison` runs the three workflows of each setting through
   :func:`~collapse_lib.simulate.run_grid` and puts every metric on one scale, relative to the
@@ -270,6 +270,7 @@ def load_lm_results(path: str | Path | None = None) -> pd.DataFrame | None:
     """
     from .setting import fingerprint
     from .store import Store, read_file
+    from .workflows import WORKFLOWS
 
     if path is not None and not str(path):
         return None
@@ -284,6 +285,8 @@ def load_lm_results(path: str | Path | None = None) -> pd.DataFrame | None:
     for entry in store.entries():
         meta = entry.meta
         if meta is None or entry.setting != "lm" or meta.get("fingerprint") != current:
+            continue
+        if meta["request"].get("workflow") not in WORKFLOWS:  # e.g. the value-of-synthetic-data cells
             continue
         req = meta["request"]
         config = (req["n_generations"], tuple(req["seeds"]),

@@ -1,0 +1,152 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (scale)=
+# # The scale of this build
+#
+# The book builds in minutes on a laptop's CPU, so most chapters run fewer seeds, shorter
+# horizons or smaller grids than the paper. Where exactly does this build fall short of
+# the paper's scale, and how do you run a chapter at full size? This page answers from the
+# sources themselves: it reads every chapter's `parameters` cell (overlaid by the
+# parameter file the book was built with) and the paper-scale file `params/paper.yml`, so
+# it cannot drift from them.
+#
+# **Learning objectives**
+# - See, per chapter, which parameters this build sets below the paper's scale.
+# - Estimate what a full-size run costs relative to this build.
+# - Run any chapter at the paper's scale with one command.
+
+# %% tags=["parameters"]
+params_file = ""  # parameter file the book was built with ("" for the chapters' defaults; e.g. tests/params/smoke.yml)
+paper_file = "params/paper.yml"  # parameter file of the paper's scale, keyed by chapter (path from the repository root)
+
+# %% tags=["remove-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML, display
+from myst_nb import glue
+
+from collapse_lib import claims, plotting
+from collapse_lib.validation import Str, chapter_parameters
+
+p = chapter_parameters(globals(), params_file=Str(), paper_file=Str())
+plotting.book_style()
+glue("sc_params", f"the parameter file {p.params_file}" if p.params_file else "the chapters' defaults",
+     display=False)
+
+# %% [markdown]
+# ## The work of each chapter
+#
+# A rough measure of a chapter's work is the number of chains times generations of its main
+# grid: seeds × generations × the number of grid cells. {numref}`fig-scale-work` sets this
+# build ({glue:text}`sc_params`) beside the paper's scale.
+
+# %%
+summary = claims.scale_summary(p.paper_file, p.params_file)
+differences = claims.scale_table(p.paper_file, p.params_file)
+
+# %% tags=["remove-input", "nbval-check-output"]
+display(HTML(summary[["chapter", "this build", "paper scale", "ratio"]].to_html(
+    index=False, border=0, justify="left", formatters={"this build": "{:,.0f}".format, "paper scale": "{:,.0f}".format,
+                                       "ratio": "{:,.1f}×".format})))
+glue("sc_chapters", len(summary), display=False)
+glue("sc_max_ratio", float(summary.ratio.max()), display=False)
+glue("sc_max_chapter", summary.loc[summary.ratio.idxmax(), "chapter"], display=False)
+glue("sc_equal", ", ".join(summary.loc[np.isclose(summary.ratio, 1.0), "chapter"]) or "none", display=False)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "How much more work each chapter does at the paper's scale than in this build (seeds × generations × grid cells, log scale); 1 means this build already runs at the paper's scale.", "name": "fig-scale-work"}}
+fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(summary) + 1.0), layout="constrained")
+y = np.arange(len(summary))[::-1]
+ax.barh(y, summary.ratio, color="#0072B2", height=0.6)
+ax.axvline(1.0, color="0.3", lw=0.8)
+ax.set_xscale("log")
+ax.set_yticks(y)
+ax.set_yticklabels(summary.chapter, fontsize=9)
+ax.set_xlabel("paper's scale / this build (chains × generations)")
+plt.show()
+
+# %% [markdown]
+# Of the {glue:text}`sc_chapters` chapters with a paper-scale section, the largest gap is
+# {glue:text}`sc_max_chapter` ({glue:text}`sc_max_ratio:.0f` times the work); chapters already
+# at the paper's scale: {glue:text}`sc_equal`. The measure ignores the cost per chain, which
+# grows with $n$ (and with the pool under Accumulate).
+
+# %% [markdown]
+# ## Where this build differs, chapter by chapter
+#
+# Each parameter whose value here differs from the paper-scale file, with the comment of
+# its `parameters` cell.
+
+# %% tags=["remove-input"]
+for chapter, part in differences.groupby("chapter", sort=False):
+    display(HTML(f"<p><b>{chapter}</b></p>" + part.drop(columns="chapter").to_html(index=False, border=0, justify="left")))
+same = [c for c in summary.chapter if c not in set(differences.chapter)]
+glue("sc_same", ", ".join(same) or "none", display=False)
+
+# %% [markdown]
+# Chapters whose defaults are the paper's scale already: {glue:text}`sc_same`.
+#
+# ## Running a chapter at the paper's scale
+#
+# One command per chapter; each writes its runs to the result store, so the pages that read
+# them (the workflow chapters and {ref}`results`) pick them up when rebuilt with the same
+# parameter file.
+
+# %%
+for command in summary.command:
+    print(command)
+
+# %% [markdown]
+# The language model is the one chapter whose paper-scale file does not reach the paper's
+# set-up: `params/paper.yml` keeps the small CPU model for the paper's 20 generations, and
+# the paper's own model and data (Gemma-2-2B on HelpSteer2, which need a GPU, a network and
+# the gated model) are in `params/lm_gpu.yml`:
+#
+# ```bash
+# python -m collapse_lib.notebooks book/language_models.py -f params/lm_gpu.yml -o lm_gemma.ipynb
+# ```
+#
+# On a cluster, add `SCHEDULER=tcp://host:8786` to any `make chapter` command ({doc}`running`).
+#
+# ## Summary
+#
+# - This page is generated from the chapters' `parameters` cells and `params/paper.yml`:
+#   the gap of each chapter, in parameters and in work, is read, not typed.
+# - The largest gap is {glue:text}`sc_max_chapter`, {glue:text}`sc_max_ratio:.0f` times the
+#   work; every chapter runs at the paper's scale with one `make chapter` command.
+#
+# ## Exercises
+#
+# 1. Which parameter would you raise first to narrow the confidence intervals of
+#    {ref}`results`, and which to reach the paper's generation $t = 100$?
+#
+# ```{dropdown} Solution
+# The intervals shrink like one over the square root of `seeds`; the comparison at
+# $t = 100$ needs `n_generations` of at least 100. Both multiply the work, so raise them
+# for the chapter whose claims you want to check, not for all.
+# ```
+#
+# 2. The measure of work counts chains × generations. Why does it understate the cost of
+#    Accumulate at large $n$?
+#
+# ```{dropdown} Solution
+# Under Accumulate generation $t$ trains on $t\,n$ examples ({ref}`accumulate`), so a chain
+# of $T$ generations costs about $T^2 n / 2$ example-fits instead of $T n$; the fast paths
+# of the library avoid this for the Gaussian and the regression, but not for the kernel
+# density, whose pool grows.
+# ```
+#
+# ## References
+#
+# {cite:p}`kazdan2025collapse`.
