@@ -13,6 +13,9 @@ LIBRARY := $(wildcard collapse_lib/*.py collapse_lib/*/*.py collapse_lib/*/*/*.p
 PARAMS ?=
 CHAPTER ?=
 SCHEDULER ?=
+# torch's OpenMP threads sleep instead of spinning while they wait: with spinning, two threads ran
+# 8-10x slower whenever another process held a core (measured on the 2-core machine).
+export OMP_WAIT_POLICY ?= PASSIVE
 # The GitHub repository that hosts the book (owner/name), set in this one place:
 # `BOOK_REPOSITORY=owner/name make book` gives the book repository, source, issue and Binder
 # launch buttons pointing at it; unset, the book shows no button or link to a repository.

@@ -20,9 +20,9 @@
 # practitioner meets first: **I have some real examples and can generate synthetic ones.
 # Does adding synthetic data lower the test loss, and is it the number of real examples or
 # their share of the training set that matters?** {cite:t}`kazdan2025collapse` answer it
-# for a language model; here the same experiment runs on a Gaussian, a linear regression and
-# a kernel density estimate, with many seeds, and with the flaws of the authors' analysis
-# fixed.
+# for a language model. Here the same experiment runs on a small language model at CPU
+# scale, beside a Gaussian, a linear regression and a kernel density estimate that can be
+# run with many seeds, and with the flaws of the authors' analysis fixed.
 #
 # **Learning objectives**
 # - Run the mixing experiment: a generator fit on real data writes synthetic examples, a
@@ -30,11 +30,12 @@
 # - Explain why synthetic data can only help when the generator knows something the
 #   learner does not (more real data, or a useful smoothing), and why it hurts when real
 #   data are plentiful.
-# - Separate the effect of *more* training data from the effect of *synthetic* training data
-#   with a fixed-compute design, and fit regressions of the loss with an intercept.
+# - Separate the effect of *more* training data (and, for a language model, more optimiser
+#   steps) from the effect of *synthetic* training data with a fixed-compute design, and
+#   fit regressions of the loss with an intercept.
 
 # %% tags=["parameters"]
-seeds = 200  # independent repetitions: an int k (seeds 0..k-1) or a list of ints
+seeds = 200  # independent repetitions of the Gaussian and the regression: an int k (seeds 0..k-1) or a list of ints
 kde_seeds = 50  # repetitions of the KDE, whose fits cost more (int ≥ 1)
 n_available = 1024  # real examples that exist per repetition (int ≥ 1)
 num_real = [8, 32, 128, 256, 1024, 4096]  # real examples asked for (ints ≥ 1); more than n_available get capped
@@ -48,8 +49,22 @@ kde_n_test = 500  # held-out real points that score the KDE (int ≥ 1)
 budget = 256  # training-set size of the fixed-compute variant (int ≥ 1, at most n_available)
 real_proportions = [0.0, 0.125, 0.25, 0.5, 0.75, 1.0]  # real shares of the fixed-compute variant (floats in [0, 1])
 shared_pool_seed = 2024  # seed of the one data set shared by every repetition in the first-rows check (int ≥ 0)
+lm_seeds = 2  # repetitions of the language-model grid (int k: seeds 0..k-1, or a list); each is a grid of fine-tunings
+lm_num_real = [64, 256, 1024]  # real verses of the language-model grid (ints ≥ 1); above what exists: capped
+lm_num_synthetic = [0, 256, 1024]  # synthetic examples added for the language model (ints ≥ 0; must include 0)
+lm_epochs = 1.0  # passes over the training set in the fixed-epochs design (float > 0); the paper: 1
+lm_fixed_steps = 32  # optimiser steps of every fit in the fixed-steps design, and of each generator (int ≥ 1)
+lm_n_available = 0  # real examples that exist for the language model (int ≥ 0; 0: the whole fine-tuning pool)
+lm_n_test = 300  # held-out real examples the language model's test loss is measured on (int ≥ 1)
+lm_batch_size = 32  # examples per optimiser step of every fine-tuning (int ≥ 1)
+lm_lr = 2e-3  # AdamW learning rate of every fine-tuning, after its warm-up (float > 0)
+lm_model = "local-gpt2"  # "local-gpt2" (the base of the chapter Language models), a model folder, or a hub name
+lm_dataset = "kjv"  # "kjv" (offline), a .jsonl/.json file, or a hub dataset such as "nvidia/HelpSteer2"
+device = "cpu"  # "cpu", "cuda", "mps" or "auto" (the language model)
+threads = 2  # torch threads (int ≥ 0; 0: torch's default); keep it fixed, the count changes the last bits
+use_store = True  # reuse the language model's results from the result store (_cache/ or $COLLAPSE_STORE)
 
-# %%
+# %% tags=["remove-input"]
 import warnings
 
 import matplotlib.pyplot as plt
@@ -57,21 +72,45 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 from myst_nb import glue
+from tqdm import TqdmWarning
 
-from collapse_lib import paper, plotting, value
+from collapse_lib import paper, plotting, store, value
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
-from collapse_lib.validation import Choice, Float, FloatList, Int, IntList, ParameterError, Seeds, chapter_parameters
+from collapse_lib.settings.lm import value as lmvalue
+from collapse_lib.validation import (
+    Bool,
+    Choice,
+    Float,
+    FloatList,
+    Int,
+    IntList,
+    ParameterError,
+    Seeds,
+    Str,
+    chapter_parameters,
+)
 
 p = chapter_parameters(globals(), seeds=Seeds(), kde_seeds=Int(1), n_available=Int(1), num_real=IntList(1),
                        num_synthetic=IntList(0), gaussian_d=Int(1), linreg_d=Int(1), linreg_sigma2=Float(0.0),
                        kde_dataset=Choice(*DATASETS), kde_h=check_bandwidth, kde_n_test=Int(1), budget=Int(1),
-                       real_proportions=FloatList(0.0, 1.0), shared_pool_seed=Int(0))
-if 0 not in p.num_synthetic:
-    raise ParameterError(f"parameter 'num_synthetic' must include 0 (training on real data alone is "
-                         f"the baseline); got {p.num_synthetic}")
+                       real_proportions=FloatList(0.0, 1.0), shared_pool_seed=Int(0), lm_seeds=Seeds(),
+                       lm_num_real=IntList(1), lm_num_synthetic=IntList(0), lm_epochs=Float(0.0, strict_minimum=True),
+                       lm_fixed_steps=Int(1), lm_n_available=Int(0), lm_n_test=Int(1), lm_batch_size=Int(1),
+                       lm_lr=Float(0.0, strict_minimum=True), lm_model=Str(),
+                       lm_dataset=Str(), device=Str(), threads=Int(0), use_store=Bool())
+for name in ("num_synthetic", "lm_num_synthetic"):
+    if 0 not in getattr(p, name):
+        raise ParameterError(f"parameter '{name}' must include 0 (training on real data alone is "
+                             f"the baseline); got {getattr(p, name)}")
 if p.budget > p.n_available:
     raise ParameterError(f"parameter 'budget'={p.budget} must be at most n_available={p.n_available} "
                          "(an all-real training set of that size must exist)")
+LM_PARAMS = {"lm_model": p.lm_model, "lm_dataset": p.lm_dataset, "n_test": p.lm_n_test, "batch_size": p.lm_batch_size,
+             "lr": p.lm_lr, "device": p.device, "threads": p.threads}
+LM_ARGS = dict(num_real=p.lm_num_real, num_synthetic=p.lm_num_synthetic, seeds=p.lm_seeds, epochs=p.lm_epochs,
+               fixed_steps=p.lm_fixed_steps, n_available=p.lm_n_available)
+lmvalue.check_arguments(LM_PARAMS, **LM_ARGS)  # the language model's parameters (names them if wrong)
+warnings.filterwarnings("ignore", category=TqdmWarning)  # no progress widgets in the book: no warning about them
 plotting.book_style()
 
 # %% [markdown]
@@ -81,15 +120,15 @@ plotting.book_style()
 # data and writes synthetic examples; a **learner** is fit on `num_real` real examples plus
 # `num_synthetic` synthetic ones and scored against the real distribution. One question
 # the paper leaves implicit matters a great deal: *which real data did the generator see?*
-# The paper's synthetic examples come from a separate, fixed synthetic data set written by
-# a fine-tuned model; here it is a parameter:
+# The paper's synthetic examples come from a model fine-tuned on real data; for the three
+# models below it is a parameter:
 #
 # - **generator fit on the pool**: on all $N$ real examples, more than the learner gets.
 #   Synthetic data then carry information the learner lacks (a form of distillation).
 # - **generator fit on the learner's own real examples** (self-augmentation): synthetic data
 #   carry nothing the learner did not already have.
 #
-# Three tasks, each scored on the real distribution:
+# Three models, each scored on the real distribution:
 #
 # - a Gaussian $\mathcal N(0, I_d)$ fit by maximum likelihood, scored by its **held-out
 #   negative log-likelihood** in closed form (the expected NLL of a fresh real point, so no
@@ -104,6 +143,8 @@ plotting.book_style()
 # - a kernel density estimate with a fixed bandwidth, scored by the NLL of held-out real
 #   points.
 #
+# The language model, the paper's own case, follows in {ref}`value-lm`.
+#
 # Three flaws of the authors' analysis are fixed. Their real subset was the **first $N$
 # rows** of the data set for every seed; here it is random per seed (nested within a seed:
 # the first `num_real` of one random permutation, so cells differ by the data added, not by
@@ -117,12 +158,12 @@ plotting.book_style()
 # %%
 TASKS = {
     "gaussian": dict(label=f"Gaussian, d = {p.gaussian_d}", metric="kl", log=True, seeds=p.seeds,
-                     ylabel="NLL − entropy (nats)", make=value.make_task("gaussian", d=p.gaussian_d)),
+                     ylabel="Gaussian\nKL (nats)", make=value.make_task("gaussian", d=p.gaussian_d)),
     "linear_regression": dict(label=f"Linear regression, d = {p.linreg_d}", metric="test_mse", log=True,
-                              seeds=p.seeds, ylabel="test MSE",
+                              seeds=p.seeds, ylabel="regression\ntest MSE",
                               make=value.make_task("linear_regression", d=p.linreg_d, sigma2=p.linreg_sigma2)),
     "kde": dict(label=f"KDE, {p.kde_dataset}, h = {p.kde_h}", metric="test_nll", log=False, seeds=p.kde_seeds,
-                ylabel="held-out NLL (nats)",
+                ylabel="KDE\nNLL (nats)",
                 make=value.make_task("kde", dataset=p.kde_dataset, h=p.kde_h, n_test=p.kde_n_test)),
 }
 GENERATOR_LABEL = {"pool": f"generator fit on all {p.n_available} real",
@@ -144,13 +185,15 @@ capped = sorted(set(grid.loc[grid.capped, "num_real_requested"]))
 # a capped request repeats the cell num_real = n_available: keep each cell once
 used = grid.sort_values("capped", kind="stable").drop_duplicates(
     ["setting", "generator", "seed", "num_real", "num_synthetic"]).sort_index()
+
+# %% tags=["remove-input"]
 glue("v_seeds", len(p.seeds), display=False)
 glue("v_kde_seeds", p.kde_seeds, display=False)
 glue("v_n_available", p.n_available, display=False)
 glue("v_cells", len(cells), display=False)
 
-# %% tags=["nbval-check-output"]
-print(f"{len(cells)} cells (num_real x num_synthetic) x 2 generators x 3 tasks; "
+# %% tags=["nbval-check-output", "remove-input"]
+print(f"{len(cells)} cells (num_real x num_synthetic) x 2 generators x 3 models; "
       f"{len(p.seeds)} seeds ({p.kde_seeds} for the KDE); {p.n_available} real examples exist")
 if capped:
     print(f"num_real {capped} asked for more real examples than exist: capped at {p.n_available} "
@@ -161,13 +204,13 @@ else:
 # %% [markdown]
 # ## Loss against the number of real examples
 #
-# One panel per task (rows) and generator (columns); one line per amount of synthetic data
-# (black: none), the mean over seeds with a 95% band.
+# {numref}`fig-value-loss` has one panel per model (rows) and generator (columns), and one
+# line per amount of synthetic data (black: none).
 
 
-# %%
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Loss of the learner against the number of real examples, one line per amount of synthetic data (black: none), the mean over seeds with its 95% interval (shaded). Left: the generator saw all the real data; right: only the learner's own real examples (self-augmentation). Rows: the Gaussian (its held-out NLL minus the truth's entropy, the KL from the truth), the linear regression (test MSE), the KDE (held-out NLL); their parameters are those of the chapter's `parameters` cell.", "name": "fig-value-loss"}, "image": {"width": "100%"}}
 def loss_vs_real(frame: pd.DataFrame) -> None:
-    fig, axes = plt.subplots(len(TASKS), 2, figsize=(9.5, 2.7 * len(TASKS)), sharex=True, sharey="row",
+    fig, axes = plt.subplots(len(TASKS), 2, figsize=(7.0, 2.3 * len(TASKS)), sharex=True, sharey="row",
                              squeeze=False, layout="constrained")
     palette = plotting.hue_palette([s for s in p.num_synthetic if s > 0], cmap="viridis")
     palette[0] = (0.0, 0.0, 0.0, 1.0)
@@ -178,12 +221,12 @@ def loss_vs_real(frame: pd.DataFrame) -> None:
             log_y = spec["log"] or bool((part.loss > 0).all())  # an NLL can be negative: then linear
             for ns in sorted(p.num_synthetic):
                 plotting.mean_band(ax, part[part.num_synthetic == ns], "loss", x="num_real",
-                                   color=palette[ns], label=f"{ns}", log=log_y)
+                                   color=palette[ns], label=f"{ns:,}", log=log_y)
             ax.set_xscale("log", base=2)
             if i == 0:
-                ax.set_title(GENERATOR_LABEL[gen])
+                ax.set_title(GENERATOR_LABEL[gen], fontsize=9)
             if j == 0:
-                ax.set_ylabel(f"{spec['label']}\n{spec['ylabel']}")
+                ax.set_ylabel(spec["ylabel"])
             if i == len(TASKS) - 1:
                 ax.set_xlabel("real examples (num_real)")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), title="num_synthetic", loc="outside right center")
@@ -204,33 +247,207 @@ loss_vs_real(used)
 # plus kernel noise, smooth it, so self-augmentation *lowers* the NLL there and raises it
 # once the bandwidth is no longer too small for the data.
 #
-# The table gives, for every `num_real`, the loss on real data alone, the best amount of
-# synthetic data and the change it makes (paired within a seed, with a 95% interval);
-# `helps` means the whole interval is below zero.
+# The tables give, for every `num_real`, the amount of synthetic data that lowered the loss
+# most ("best s", over the grid's `num_synthetic`) and the change it made, in percent of the loss on
+# real data alone: the mean over seeds of the paired difference (the same real subset with
+# and without synthetic data) ± the half-width of its 95% interval. "none" means that no
+# amount of synthetic data beat real data alone on average; the change is then 0 by
+# definition ("—"). Synthetic data *help* where the whole interval is below zero.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["nbval-check-output", "remove-input"]
+TASK_LABEL = {"gaussian": "Gaussian (KL)", "linear_regression": "regression (MSE)", "kde": "KDE (NLL)"}
 benefit = []
 for name, spec in TASKS.items():
     for gen in value.GENERATORS:
         part = used[(used.setting == name) & (used.generator == gen)]
-        table = value.synthetic_benefit(part, spec["metric"]).assign(task=name, generator=gen)
-        benefit.append(table)
-        glue(f"v_help_{name}_{gen}", int(table.helps.sum()), display=False)
-        glue(f"v_help_max_{name}_{gen}", str(int(table.num_real[table.helps].max())) if table.helps.any()
-             else "none (it never helped)", display=False)
+        benefit.append(value.synthetic_benefit(part, spec["metric"]).assign(task=name, generator=gen))
 benefit = pd.concat(benefit, ignore_index=True)
-glue("v_nr_count", int(used.num_real.nunique()), display=False)
-cols = ["task", "generator", "num_real", "loss_real_only", "best_num_synthetic", "loss_best", "change", "ci95", "helps"]
-with pd.option_context("display.float_format", "{:.4g}".format):
-    display(benefit[cols])
+n_values = int(used.num_real.nunique())
+for gen in value.GENERATORS:
+    b = benefit[benefit.generator == gen]
+    helped = {name: int(b[b.task == name].helps.sum()) for name in TASKS}
+    for name, k in helped.items():
+        glue(f"v_help_{name}_{gen}", value.count_text(k, n_values), display=False)
+    glue(f"v_help_text_{gen}", f"{value.count_text(helped['gaussian'], n_values, 'values of num_real')} for the "
+         f"Gaussian, {value.count_text(helped['linear_regression'], n_values)} for the regression and "
+         f"{value.count_text(helped['kde'], n_values)} for the KDE", display=False)
+    kde_help = b[(b.task == "kde") & b.helps]
+    glue(f"v_kde_help_range_{gen}", f"up to num_real = {int(kde_help.num_real.max()):,}" if len(kde_help)
+         else "at no value of num_real", display=False)
+glue("v_nr_count", n_values, display=False)
+print("Generator fit on all the real data (best s: best num_synthetic; change % ± 95% interval):")
+display(value.benefit_wide(benefit[benefit.generator == "pool"], TASK_LABEL))
+print("Self-augmentation, the generator fit on the learner's own real examples:")
+display(value.benefit_wide(benefit[benefit.generator == "subset"], TASK_LABEL))
 
 # %% [markdown]
-# Synthetic data helped at {glue:text}`v_help_gaussian_pool` of the
-# {glue:text}`v_nr_count` values of `num_real` for the Gaussian,
-# {glue:text}`v_help_linear_regression_pool` for the regression and
-# {glue:text}`v_help_kde_pool` for the KDE when the generator saw the whole pool; with
-# self-augmentation the counts are {glue:text}`v_help_gaussian_subset`,
-# {glue:text}`v_help_linear_regression_subset` and {glue:text}`v_help_kde_subset`.
+# With the generator fit on the whole pool, synthetic data helped at
+# {glue:text}`v_help_text_pool`; with self-augmentation at
+# {glue:text}`v_help_text_subset`.
+
+# %% [markdown]
+# (value-lm)=
+# ## The language model: the paper's experiment at CPU scale
+#
+# The paper fine-tunes a pre-trained language model on a mix of real and synthetic
+# examples and measures its cross-entropy on real held-out text. The same design runs here
+# with the small GPT-2 of {ref}`language-models` (the same pre-trained base, the same King
+# James verses as real data, the same example format). For each seed and each cell
+# (`num_real`, `num_synthetic`) of the grid:
+#
+# 1. the real examples are `num_real` verses drawn at random from the fine-tuning pool
+#    (a new random subset per seed; nested within a seed);
+# 2. a **generator** is fine-tuned from the base on those real examples and writes
+#    synthetic examples at temperature 1, keeping only well-formed ones; the cell takes the
+#    first `num_synthetic` of them;
+# 3. a **learner** is fine-tuned from the same base on the real plus the synthetic
+#    examples and scored by its test loss (nats per token) on held-out real verses.
+#
+# Here the generator saw exactly the learner's real examples, as in the paper: synthetic
+# data carry no real example the learner lacks, only what fine-tuning on them taught the
+# generator. How long the learner trains is the other choice that decides the answer, so
+# both designs run:
+#
+# - **fixed epochs** (`lm_epochs` passes over the training set, the usual recipe): adding
+#   synthetic data also adds optimiser steps, so its effect is mixed with that of training
+#   longer;
+# - **fixed steps** (`lm_fixed_steps` steps whatever the data size, the fixed-compute
+#   variant): the same compute in every cell, so a change comes from what the examples
+#   are. The generator is trained the same way, so that even a few dozen real verses give
+#   a model that writes the format; it is exactly the fixed-steps learner of the cell
+#   (`num_real`, 0).
+#
+# Each cell is one unit of the result store, keyed by every argument and by the code that
+# computes it: a rebuild reads it back, a change recomputes it.
+
+# %%
+lm = lmvalue.run_lm_value(LM_PARAMS, **LM_ARGS, cache_dir=store.location(p.use_store))
+
+# %% tags=["remove-input"]
+lm_changes = lmvalue.paired_changes(lm)
+LM_SEEDS = int(lm.seed.nunique())
+LM_DESIGN = {"epochs": f"{p.lm_epochs:g} epoch" + ("" if p.lm_epochs == 1 else "s"),
+             "fixed-steps": f"{p.lm_fixed_steps} step" + ("" if p.lm_fixed_steps == 1 else "s")}
+glue("v_lm_seeds", LM_SEEDS, display=False)
+glue("v_lm_cells", len(lm.drop_duplicates(["num_real_requested", "num_synthetic"])), display=False)
+glue("v_lm_available", f"{int(lm.n_available.iloc[0]):,}", display=False)
+glue("v_lm_epochs", f"{p.lm_epochs:g}", display=False)
+glue("v_lm_fixed_steps", p.lm_fixed_steps, display=False)
+glue("v_lm_test", p.lm_n_test, display=False)
+glue("v_lm_capped", "Requests above what exists were capped: num_real = "
+     + ", ".join(f"{r:,}" for r in lm.attrs["capped"])
+     + f" asked for more real verses than the {int(lm.n_available.iloc[0]):,} that exist, and ran with all of "
+     "them (flagged in the results)." if lm.attrs["capped"] else "No num_real exceeded the real verses that exist.",
+     display=False)
+glue("v_lm_cached", f"{lm.attrs['cached']} of {len(lm)}", display=False)
+acc = lm.dropna(subset=["generator_acceptance"]).drop_duplicates(["seed", "num_real"]).generator_acceptance
+glue("v_lm_acceptance", f"{acc.min():.0%} to {acc.max():.0%}" if len(acc) else "not measured", display=False)
+steps_ep = lm[lm.design == "epochs"].steps
+glue("v_lm_steps_range", f"{int(steps_ep.min())} to {int(steps_ep.max())}", display=False)
+
+# %% [markdown]
+# The grid has {glue:text}`v_lm_cells` cells per design and seed, {glue:text}`v_lm_seeds` seeds, out of
+# {glue:text}`v_lm_available` real verses; each test loss is measured on
+# {glue:text}`v_lm_test` held-out verses. {glue:text}`v_lm_capped` The fixed-epochs learners
+# ran {glue:text}`v_lm_steps_range` optimiser steps; the fixed-steps learners
+# {glue:text}`v_lm_fixed_steps` each. Of the generators' documents, {glue:text}`v_lm_acceptance`
+# were well-formed. ({glue:text}`v_lm_cached` cells of this build came from the result store.)
+#
+# {numref}`fig-value-lm` shows what adding synthetic data changed, paired within a seed, and
+# the table below gives the losses themselves.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The language model: change of the test loss (nats per token, on held-out real verses) when synthetic examples are added to `num_real` real ones, against the loss on the real examples alone with the same seed. Mean over seeds with the 95% Student-t interval (bars); below the dashed line synthetic data helped. Left: fixed epochs, so more data also means more optimiser steps; right: fixed steps, the same compute in every cell. Each panel has its own vertical scale.", "name": "fig-value-lm"}}
+fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), layout="constrained")
+lm_palette = plotting.hue_palette(sorted(lm.num_real.unique()), cmap="viridis")
+synth_levels = sorted(lm.num_synthetic.unique())
+positions = {s: i for i, s in enumerate(synth_levels)}
+for ax, design in zip(axes, lmvalue.DESIGNS):
+    part = lm_changes[lm_changes.design == design]
+    for k, (r, cell) in enumerate(part.groupby("num_real")):
+        x = np.array([positions[s] for s in [0, *cell.num_synthetic]], dtype=float) + 0.06 * (k - 1)
+        y = np.r_[0.0, cell.change]
+        err = np.r_[0.0, cell.ci95.fillna(0.0)]
+        ax.errorbar(x, y, yerr=err, color=lm_palette[r], marker="o", markersize=4, capsize=3,
+                    label=f"{r:,}")
+    ax.axhline(0.0, color="0.3", linestyle=(0, (4, 3)), linewidth=1)
+    ax.set_xticks(range(len(synth_levels)), [f"{s:,}" for s in synth_levels])
+    ax.set_xlabel("synthetic examples added")
+    ax.set_title(f"{'fixed epochs' if design == 'epochs' else 'fixed steps'}: {LM_DESIGN[design]}", fontsize=9)
+axes[0].set_ylabel("change of test loss (nats/token)")
+fig.legend(*axes[0].get_legend_handles_labels(), title="num_real", loc="outside right center")
+plt.show()
+
+# %% tags=["nbval-check-output", "remove-input"]
+print(f"Test loss (nats per token), mean over {LM_SEEDS} seeds ± 95% interval; change: paired, "
+      "against the same seed without synthetic data")
+lmvalue.grid_table(lm)
+
+# %% tags=["remove-input"]
+def cells_text(k: int) -> str:
+    """'no cell', '1 cell', '2 cells'."""
+    return "no cell" if k == 0 else f"{k} cell" if k == 1 else f"{k} cells"
+
+
+lm_cells = lmvalue.summarise_cells(lm).set_index(["design", "num_real", "num_synthetic"])
+LM_NR_MAX = int(lm.num_real.max())
+lm_nr_ref = lmvalue.nearest([r for r in lm.num_real.unique() if r < LM_NR_MAX] or [LM_NR_MAX], 256)
+lm_ns_ref = lmvalue.nearest([s for s in lm.num_synthetic.unique() if s > 0], 1024)
+glue("v_lm_nr_ref", f"{lm_nr_ref:,}", display=False)
+glue("v_lm_ns_ref", f"{lm_ns_ref:,}", display=False)
+glue("v_lm_nr_max", f"{LM_NR_MAX:,}", display=False)
+for design in lmvalue.DESIGNS:
+    key = design.replace("-", "_")
+    ref = lm_changes.set_index(["design", "num_real", "num_synthetic"]).loc[(design, lm_nr_ref, lm_ns_ref)]
+    before = lm_cells.loc[(design, lm_nr_ref, 0)]
+    after = lm_cells.loc[(design, lm_nr_ref, lm_ns_ref)]
+    glue(f"v_lm_{key}_before", value.pm_text(before["mean"], before["ci95"], 3), display=False)
+    glue(f"v_lm_{key}_after", value.pm_text(after["mean"], after["ci95"], 3), display=False)
+    glue(f"v_lm_{key}_ref_change", value.pm_text(ref["change"], ref["ci95"], 3, signed=True), display=False)
+    glue(f"v_lm_{key}_ref_rel", f"{ref['relative']:+.1f}".replace("-", "−"), display=False)
+    glue(f"v_lm_{key}_ref_verdict", {"helps": "lowered the loss", "hurts": "raised the loss",
+                                     "unclear": "changed the loss by less than its 95% interval"}[ref["verdict"]],
+         display=False)
+    glue(f"v_lm_{key}_agree_small", {"helps": "as in the paper",
+                                     "hurts": "the opposite of the paper's finding",
+                                     "unclear": "so with these seeds the paper's finding is neither confirmed "
+                                                "nor contradicted"}[ref["verdict"]], display=False)
+    part = lm_changes[lm_changes.design == design]
+    for where, rows in (("max", part[part.num_real == LM_NR_MAX]), ("all", part)):
+        counts = rows.verdict.value_counts()
+        glue(f"v_lm_{key}_{where}_count", cells_text(len(rows)), display=False)
+        for verdict in ("helps", "hurts", "unclear"):
+            glue(f"v_lm_{key}_{where}_{verdict}", cells_text(int(counts.get(verdict, 0))), display=False)
+plenty = lm_changes[lm_changes.num_real == LM_NR_MAX]
+glue("v_lm_agree_plenty", "as in the paper, where synthetic data almost always hurt with plentiful real data"
+     if not (plenty.verdict == "helps").any() and (plenty.verdict == "hurts").any() else
+     "unlike the paper, where synthetic data almost always hurt with plentiful real data"
+     if (plenty.verdict == "helps").any() else
+     "too close to call with these seeds to confirm the paper's finding that synthetic data almost always hurt",
+     display=False)
+# the compute confound at the fewest real verses and the most synthetic ones
+lm_nr_min, lm_ns_max = int(lm.num_real.min()), int(lm.num_synthetic.max())
+small = lm_changes.set_index(["design", "num_real", "num_synthetic"])
+v_ep, v_st = (small.loc[(d, lm_nr_min, lm_ns_max), "verdict"] for d in lmvalue.DESIGNS)
+glue("v_lm_nr_min", f"{lm_nr_min:,}", display=False)
+glue("v_lm_ns_max", f"{lm_ns_max:,}", display=False)
+for design in lmvalue.DESIGNS:
+    row = small.loc[(design, lm_nr_min, lm_ns_max)]
+    glue(f"v_lm_{design.replace('-', '_')}_small_change", value.pm_text(row["change"], row["ci95"], 3, signed=True),
+         display=False)
+steps_small = lm.set_index(["design", "seed", "num_real", "num_synthetic"]).steps
+glue("v_lm_steps_small", f"{int(steps_small.loc[('epochs', lm.seed.iloc[0], lm_nr_min, 0)])} to "
+     f"{int(steps_small.loc[('epochs', lm.seed.iloc[0], lm_nr_min, lm_ns_max)])}", display=False)
+ch_ep, ch_st = (small.loc[(d, lm_nr_min, lm_ns_max), "change"] for d in lmvalue.DESIGNS)
+glue("v_lm_confound",
+     f"about {ch_st / ch_ep:.0%} of the gain measured at fixed epochs remains at fixed steps; the rest came "
+     "from training longer, not from the synthetic verses" if v_ep == "helps" and v_st == "helps" else
+     "the gain measured at fixed epochs is not there at fixed steps: it came from training longer, not from the "
+     "synthetic verses" if v_ep == "helps" else
+     "adding synthetic data gave no clear gain even at fixed epochs", display=False)
+real_only = lm[(lm.design == "fixed-steps") & (lm.num_real == lm_nr_min) & (lm.num_synthetic == 0)]
+glue("v_lm_passes", f"{p.lm_fixed_steps * p.lm_batch_size / lm_nr_min:.0f}", display=False)
+glue("v_lm_small_train", f"{real_only.train_loss.mean():.2f}", display=False)
+glue("v_lm_small_test", f"{real_only.test_loss.mean():.2f}", display=False)
 
 # %% [markdown]
 # ## The paper's finding, and this run
@@ -238,91 +455,142 @@ with pd.option_context("display.float_format", "{:.4g}".format):
 # The paper (its language model, Gemma-2 fine-tuned on HelpSteer2) reports that with few
 # real examples (1024 or fewer) a little synthetic data lowers the test loss, from
 # {glue:text}`v_paper_before` to {glue:text}`v_paper_after` nats per token with 256 real and
-# about 1k synthetic examples, and that with plentiful
-# real data synthetic data almost always hurt. The same contrast in this run (the cell
-# nearest to 256 real and 1024 synthetic in the grid):
+# about 1k synthetic examples ({glue:text}`v_paper_change`%), and that with plentiful real
+# data synthetic data almost always hurt. The table puts this run beside it: the language
+# model at the cell nearest to 256 real and 1024 synthetic examples and at the grid's
+# largest `num_real`, and the three other models likewise. Losses are means over seeds;
+# the change is paired within a seed, in percent of the loss on real data alone, ± the
+# half-width of its 95% interval.
 
-# %% tags=["nbval-check-output"]
-def nearest(values, target):
-    return min(values, key=lambda v: (abs(np.log(v / target)), v))
+# %% tags=["nbval-check-output", "remove-input"]
+without, with_ = sorted(paper.VALUE, key=lambda r: r.conditions["num_synthetic"])  # 256 real: 0 and about 1k synthetic
+paper_change = 100 * (with_.low / without.low - 1)
+glue("v_lm_loss_ratio", f"{lm_cells.loc[('fixed-steps', lm_nr_ref, 0), 'mean'] / without.low:.1f}", display=False)
+glue("v_paper_change", f"{paper_change:+.1f}".replace("-", "−"), display=False)
+glue("v_paper_before", f"{without.low:.2f}", display=False)
+glue("v_paper_after", f"{with_.low:.2f}", display=False)
+
+
+def paired_row(model: str, m: pd.Series, nr: int, ns: int, digits: int) -> dict[str, str]:
+    """One row of the comparison: loss without and with ns synthetic examples at nr real ones,
+    and the paired change in percent (``m`` is indexed by seed, num_real, num_synthetic)."""
+    base = m.xs((nr, 0), level=("num_real", "num_synthetic"))
+    mixed = m.xs((nr, ns), level=("num_real", "num_synthetic"))
+    change = 100 * (mixed - base) / abs(base.mean())
+    return {"model": model, "real + synthetic": f"{nr:,} + {ns:,}",
+            "loss, real only": value.pm_text(base.mean(), value.t_half(base), digits),
+            "loss, with synthetic": value.pm_text(mixed.mean(), value.t_half(mixed), digits),
+            "change %": value.pm_text(change.mean(), value.t_half(change), 1, signed=True),
+            "_change": change.mean(), "_half": value.t_half(change)}
 
 
 nr_max = int(used.num_real.max())
-nr_ref = nearest([r for r in sorted(used.num_real.unique()) if r < nr_max] or [nr_max], 256)
-ns_ref = nearest([s for s in p.num_synthetic if s > 0], 1024)
-without, with_ = sorted(paper.VALUE, key=lambda r: r.conditions["num_synthetic"])  # 256 real: 0 and about 1k synthetic
-rows = [{"task": "paper: language model", "generator": "fixed synthetic set", "num_real": 256,
-         "num_synthetic": 1024, "loss, real only": without.low, "loss, with synthetic": with_.low,
-         "change": with_.low - without.low, "change %": 100 * (with_.low / without.low - 1)}]
+nr_ref = lmvalue.nearest([r for r in sorted(used.num_real.unique()) if r < nr_max] or [nr_max], 256)
+ns_ref = lmvalue.nearest([s for s in p.num_synthetic if s > 0], 1024)
+rows = [{"model": "paper: Gemma-2", "real + synthetic": "256 + about 1k", "loss, real only": f"{without.low:.2f}",
+         "loss, with synthetic": f"{with_.low:.2f}", "change %": f"{paper_change:+.1f}".replace("-", "−")}]
+lm_m = lm.drop_duplicates(["design", "seed", "num_real", "num_synthetic"])
+for design in lmvalue.DESIGNS:
+    m = lm_m[lm_m.design == design].set_index(["seed", "num_real", "num_synthetic"]).test_loss
+    for nr in dict.fromkeys((lm_nr_ref, LM_NR_MAX)):
+        rows.append(paired_row(f"CPU LM, {LM_DESIGN[design]}", m, nr, lm_ns_ref, 3))
+SHORT = {"gaussian": "Gaussian KL", "linear_regression": "regression MSE", "kde": "KDE NLL"}
 for name in TASKS:
     for gen in value.GENERATORS:
-        part = used[(used.setting == name) & (used.generator == gen)].set_index(["seed", "num_real", "num_synthetic"])
-        m = part["loss"]
-        for nr in dict.fromkeys((nr_ref, nr_max)):
-            base = m.xs((nr, 0), level=("num_real", "num_synthetic"))
-            mixed = m.xs((nr, ns_ref), level=("num_real", "num_synthetic"))
-            rows.append({"task": name, "generator": gen, "num_real": nr, "num_synthetic": ns_ref,
-                         "loss, real only": base.mean(), "loss, with synthetic": mixed.mean(),
-                         "change": (mixed - base).mean(), "change %": 100 * (mixed.mean() / base.mean() - 1)})
-            for which, ref_nr in (("small", nr_ref), ("all", nr_max)):
-                if nr == ref_nr:
-                    glue(f"v_ref_{name}_{gen}_{which}", float(100 * (mixed.mean() / base.mean() - 1)), display=False)
+        m = used[(used.setting == name) & (used.generator == gen)].set_index(["seed", "num_real", "num_synthetic"]).loss
+        for which, nr in (("small", nr_ref), ("all", nr_max)):
+            row = paired_row(f"{SHORT[name]}, {'pool' if gen == 'pool' else 'self-aug.'}", m, nr, ns_ref, 4)
+            glue(f"v_ref_{name}_{gen}_{which}", float(row["_change"]), display=False)
+            if gen == "pool" or which == "small":
+                rows.append(row)
+glue("v_nr_ref", f"{nr_ref:,}", display=False)
+glue("v_ns_ref", f"{ns_ref:,}", display=False)
+glue("v_nr_max", f"{nr_max:,}", display=False)
 paper_table = pd.DataFrame(rows)
-glue("v_paper_change", float(100 * (with_.low / without.low - 1)), display=False)
-glue("v_paper_before", f"{without.low:.2f}", display=False)
-glue("v_paper_after", f"{with_.low:.2f}", display=False)
-glue("v_nr_ref", int(nr_ref), display=False)
-glue("v_ns_ref", int(ns_ref), display=False)
-glue("v_nr_max", nr_max, display=False)
-with pd.option_context("display.float_format", "{:.4g}".format):
-    display(paper_table)
+paper_table.drop(columns=["_change", "_half"]).fillna("").set_index(["model", "real + synthetic"])
 
 # %% [markdown]
-# **Where this run agrees.** With {glue:text}`v_nr_ref` real and
-# {glue:text}`v_ns_ref` synthetic examples from a generator that saw all
-# {glue:text}`v_nr_max` real ones, the loss changed by
-# {glue:text}`v_ref_gaussian_pool_small:+.1f`% (Gaussian, KL) and
+# **The language model, scarce real data.** With {glue:text}`v_lm_nr_ref` real verses and
+# {glue:text}`v_lm_ns_ref` synthetic ones (the cell of the grid nearest to the paper's 256
+# real and about 1k synthetic), the fixed-steps learner's test loss went from
+# {glue:text}`v_lm_fixed_steps_before` to {glue:text}`v_lm_fixed_steps_after` nats per
+# token, a paired change of {glue:text}`v_lm_fixed_steps_ref_change`
+# ({glue:text}`v_lm_fixed_steps_ref_rel`%): synthetic data
+# {glue:text}`v_lm_fixed_steps_ref_verdict`, {glue:text}`v_lm_fixed_steps_agree_small`. At
+# fixed epochs the loss went from {glue:text}`v_lm_epochs_before` to
+# {glue:text}`v_lm_epochs_after` ({glue:text}`v_lm_epochs_ref_rel`%): synthetic data
+# {glue:text}`v_lm_epochs_ref_verdict`, {glue:text}`v_lm_epochs_agree_small`.
+#
+# **Plentiful real data.** With the most real verses of the grid
+# ({glue:text}`v_lm_nr_max`), adding synthetic data raised the loss in
+# {glue:text}`v_lm_fixed_steps_max_hurts` and lowered it in
+# {glue:text}`v_lm_fixed_steps_max_helps` out of {glue:text}`v_lm_fixed_steps_max_count`
+# at fixed steps; at fixed epochs it raised it in {glue:text}`v_lm_epochs_max_hurts` and
+# lowered it in {glue:text}`v_lm_epochs_max_helps` (a cell in neither changed by less than
+# its 95% interval): {glue:text}`v_lm_agree_plenty`.
+#
+# **Compute.** With the fewest real verses ({glue:text}`v_lm_nr_min`), adding
+# {glue:text}`v_lm_ns_max` synthetic ones changed the loss by
+# {glue:text}`v_lm_epochs_small_change` at fixed epochs, where it also took the learner
+# from {glue:text}`v_lm_steps_small` optimiser steps, and by
+# {glue:text}`v_lm_fixed_steps_small_change` at fixed steps: {glue:text}`v_lm_confound`.
+# A design that trains for a fixed number of epochs, as most fine-tuning recipes do, can
+# count the same effect as a value of synthetic data; the fixed-steps design is the control.
+# What synthetic data can do at fixed steps is different: there the real-only learner of
+# {glue:text}`v_lm_nr_min` verses makes {glue:text}`v_lm_passes` passes over the same
+# verses (its training loss ended at {glue:text}`v_lm_small_train` nats per token, its
+# test loss is {glue:text}`v_lm_small_test`), and synthetic verses replace some of those
+# repetitions by new, if imperfect, text.
+#
+# **What does not compare.** The numbers themselves: the CPU model's loss without
+# synthetic data is {glue:text}`v_lm_loss_ratio` times the paper's (a model of about a
+# million parameters on Bible verses, against Gemma-2 on HelpSteer2 prompts and
+# responses), and its generators write "KJV-flavoured" text of little grammatical
+# quality, so only the signs and the pattern across the grid are comparable. With
+# {glue:text}`v_lm_seeds` seeds the intervals are Student-t intervals with few degrees of
+# freedom, wide on purpose; `params/paper.yml` runs more seeds and the paper's larger grid.
+#
+# **The three other models.** With {glue:text}`v_nr_ref` real and {glue:text}`v_ns_ref`
+# synthetic examples from a generator that saw all {glue:text}`v_nr_max` real ones, the
+# loss changed by {glue:text}`v_ref_gaussian_pool_small:+.1f`% (Gaussian, KL) and
 # {glue:text}`v_ref_linear_regression_pool_small:+.1f`% (regression); with all
 # {glue:text}`v_nr_max` real examples the same amount of synthetic data changed it by
 # {glue:text}`v_ref_gaussian_pool_all:+.1f`%, {glue:text}`v_ref_linear_regression_pool_all:+.1f`%
-# and {glue:text}`v_ref_kde_pool_all:+.1f`% (KDE). That is the paper's pattern: synthetic
-# data help when real data are scarce and hurt when they are plentiful. (The paper's
-# {glue:text}`v_paper_change:+.1f`% is a change of a cross-entropy that includes the text's
-# irreducible entropy, so only the signs are comparable; the Gaussian's KL is the excess
-# over that entropy, and its relative changes are larger.)
+# and {glue:text}`v_ref_kde_pool_all:+.1f`% (KDE). That is the paper's pattern, but for a
+# different reason than in a language model: here the generator knew more real data than
+# the learner. The paper's {glue:text}`v_paper_change`% is a change of a cross-entropy that
+# includes the text's irreducible entropy, so only the signs are comparable; the
+# Gaussian's KL is the excess over that entropy, and its relative changes are larger.
 #
-# **Where it refines it.** For the KDE the crossover comes much earlier: with the pooled
-# generator, synthetic data helped up to `num_real` = {glue:text}`v_help_max_kde_pool` and
-# changed the loss at {glue:text}`v_nr_ref` real examples by
-# {glue:text}`v_ref_kde_pool_small:+.1f`%. A sample from a KDE is a training point plus one
-# bandwidth of noise, and the learner puts another kernel on it: the synthetic part of its
-# estimate is blurred twice, which costs more than it brings once the real points cover
-# the data. More generally, whether synthetic data help is not a property of "few" or
-# "many" real examples alone, but of what the generator knows that the learner does not.
-# Self-augmentation changed the loss at {glue:text}`v_nr_ref` real examples by
+# For the KDE the crossover comes much earlier: with the pooled generator, synthetic data
+# helped {glue:text}`v_kde_help_range_pool`, and changed the loss at
+# {glue:text}`v_nr_ref` real examples by {glue:text}`v_ref_kde_pool_small:+.1f`%. A sample
+# from a KDE is a training point plus one bandwidth of noise, and the learner puts another
+# kernel on it: the synthetic part of its estimate is blurred twice, which costs more than
+# it brings once the real points cover the data. Self-augmentation, the paper's own set-up
+# for these models, changed the loss at {glue:text}`v_nr_ref` real examples by
 # {glue:text}`v_ref_gaussian_subset_small:+.1f`% (Gaussian),
 # {glue:text}`v_ref_linear_regression_subset_small:+.1f`% (regression) and
-# {glue:text}`v_ref_kde_subset_small:+.1f`% (KDE). And for the Gaussian and the regression
-# the benefit of a pooled generator grows with the amount of synthetic data instead of
-# peaking at "a little": the learner converges to the generator, which is better than its
-# own fit.
+# {glue:text}`v_ref_kde_subset_small:+.1f`% (KDE). Whether synthetic data help is not a
+# property of "few" or "many" real examples alone, but of what the generator knows that
+# the learner does not, and, for a model trained by steps, of how long it trains.
 
 # %% [markdown]
 # ## Cardinality or proportion?
 #
 # The paper asks whether the loss is governed by the number of real examples (cardinality)
-# or by their share of the training set (proportion). Each point below is one cell (mean
-# over seeds), coloured by the training-set size.
+# or by their share of the training set (proportion). In {numref}`fig-value-proportion`
+# each point is one cell (mean over seeds), coloured by the training-set size.
 
-# %%
-fig, axes = plt.subplots(1, len(TASKS), figsize=(11, 3.2), layout="constrained")
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Loss of each cell (mean over seeds) against the real proportion of its training set, coloured by the training-set size, for the three models with the generator fit on all the real data. The same proportion gives very different losses at different sizes.", "name": "fig-value-proportion"}}
+fig, axes = plt.subplots(1, len(TASKS), figsize=(7.0, 2.7), layout="constrained")
 pool_cells = used[used.generator == "pool"]
 totals = sorted(pool_cells.total.unique())
 norm = plt.matplotlib.colors.LogNorm(min(totals), max(totals))
 for ax, (name, spec) in zip(axes, TASKS.items()):
     means = pool_cells[pool_cells.setting == name].groupby(["num_real", "num_synthetic"], as_index=False).agg(
         loss=("loss", "mean"), prop=("real_proportion", "first"), total=("total", "first"))
-    points = ax.scatter(means.prop, means.loss, c=means.total, norm=norm, cmap="viridis_r", s=22)
+    points = ax.scatter(means.prop, means.loss, c=means.total, norm=norm, cmap="viridis_r", s=18)
     ax.set_xlabel("real proportion")
     ax.set_title(spec["label"], fontsize=9)
     if spec["log"] or (means.loss > 0).all():
@@ -335,22 +603,37 @@ plt.show()
 # The proportion alone does not order the points: the same share of real data gives very
 # different losses at different sizes. A single-predictor regression of the cell means (of
 # the log loss for the Gaussian and the regression) quantifies this, once with an intercept
-# and once through the origin, as the authors fit it:
+# and once through the origin, as the authors fit it. The table gives its $R^2$ for each
+# predictor: the number of real examples ($\log_2$), the real proportion, and the
+# training-set size ($\log_2$); the language model's rows fit its grid's cell means.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["nbval-check-output", "remove-input"]
+PRED = {"log2 num_real": "num_real", "real proportion": "proportion", "log2 total": "size"}
 pred = []
 for name, spec in TASKS.items():
     for gen in value.GENERATORS:
         part = used[(used.setting == name) & (used.generator == gen)]
-        table = value.compare_predictors(part, spec["metric"], log_metric=spec["log"]).assign(task=name, generator=gen)
-        pred.append(table)
+        table = value.compare_predictors(part, spec["metric"], log_metric=spec["log"])
+        pred.append(table.assign(model=SHORT[name], data="pool" if gen == "pool" else "self-aug."))
         for _, row in table.iterrows():
             key = row.predictor.replace("log2 ", "").replace(" ", "_")
             glue(f"v_r2_{name}_{gen}_{key}", float(row.r2), display=False)
             glue(f"v_r2o_{name}_{gen}_{key}", float(row.r2_no_intercept), display=False)
+for design in lmvalue.DESIGNS:
+    part = lm_m[lm_m.design == design]
+    if part.num_real.nunique() * part.num_synthetic.nunique() > 2:  # a fit of 2 coefficients needs 3 cells
+        table = value.compare_predictors(part, "test_loss")
+        pred.append(table.assign(model="CPU LM loss", data=LM_DESIGN[design]))
+        for _, row in table.iterrows():
+            key = row.predictor.replace("log2 ", "").replace(" ", "_")
+            glue(f"v_r2_lm_{design.replace('-', '_')}_{key}", float(row.r2), display=False)
 pred = pd.concat(pred, ignore_index=True)
-with pd.option_context("display.float_format", "{:.3f}".format):
-    display(pred[["task", "generator", "predictor", "slope", "intercept", "r2", "r2_no_intercept"]])
+pred_table = pred.assign(predictor=pred.predictor.map(PRED)).pivot_table(
+    index=["model", "data"], columns="predictor", values=["r2", "r2_no_intercept"], sort=False)
+pred_table = pred_table.rename(columns={"r2": "R², with intercept", "r2_no_intercept": "R², through 0"})
+pred_table = pred_table.reindex(columns=[(a, b) for a in ("R², with intercept", "R², through 0")
+                                         for b in PRED.values()])
+pred_table.map(lambda v: f"{v:.2f}")
 
 # %% [markdown]
 # With an intercept, the real proportion explains little of the Gaussian's loss under a
@@ -363,7 +646,12 @@ with pd.option_context("display.float_format", "{:.3f}".format):
 # {glue:text}`v_r2o_gaussian_pool_total:.2f`,
 # {glue:text}`v_r2o_gaussian_subset_num_real:.2f`): without an intercept, $R^2$ measures
 # the distance of the loss from zero, not how well a predictor explains its variation, and
-# cannot rank predictors.
+# cannot rank predictors. For the language model at fixed steps, the number of real
+# verses gives $R^2$ = {glue:text}`v_r2_lm_fixed_steps_num_real:.2f` and the real
+# proportion {glue:text}`v_r2_lm_fixed_steps_real_proportion:.2f`; at fixed epochs,
+# {glue:text}`v_r2_lm_epochs_num_real:.2f` and {glue:text}`v_r2_lm_epochs_real_proportion:.2f`,
+# and the training-set size {glue:text}`v_r2_lm_epochs_total:.2f`, since there the size
+# also sets the number of steps.
 #
 # ```{warning}
 # A regression without an intercept forces the fitted loss to 0 when the predictor is 0
@@ -374,11 +662,12 @@ with pd.option_context("display.float_format", "{:.3f}".format):
 # %% [markdown]
 # ## Fixed compute: the same training-set size for every mix
 #
-# In the grid above, adding synthetic data also makes the training set larger, so part of
-# any benefit could come from training on more examples (for the language model: more
-# optimisation steps) rather than from the synthetic data themselves. The fixed-compute
-# variant removes that confound: every mix has exactly `budget` =
-# {glue:text}`v_budget` examples, a share $p$ of them real.
+# In the grid of the three models, adding synthetic data also makes the training set
+# larger, so part of any benefit could come from training on more examples rather than
+# from the synthetic data themselves (for the language model the fixed-steps design above
+# removes the same confound). The fixed-compute variant removes it: every mix has exactly
+# `budget` = {glue:text}`v_budget` examples, a share $p$ of them real
+# ({numref}`fig-value-fixed`).
 
 # %%
 fc_cells = value.fixed_compute_cells(p.budget, p.real_proportions)
@@ -393,10 +682,11 @@ fixed = pd.concat(fc_frames, ignore_index=True)
 fixed["loss"] = np.nan
 for name, spec in TASKS.items():
     fixed.loc[fixed.setting == name, "loss"] = fixed.loc[fixed.setting == name, spec["metric"]]
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Loss at a fixed training-set size (`budget` examples) against the share of real examples in it, mean over seeds with its 95% interval. Blue, solid: the generator saw all the real data; orange, dashed: the learner's own real examples (self-augmentation, which needs at least one real example, so it has no point at share 0).", "name": "fig-value-fixed"}}
 glue("v_budget", p.budget, display=False)
 glue("v_pool_over_budget", p.n_available / p.budget, display=False)
-
-fig, axes = plt.subplots(1, len(TASKS), figsize=(11, 3.2), layout="constrained")
+fig, axes = plt.subplots(1, len(TASKS), figsize=(7.0, 2.7), layout="constrained")
 styles = {"pool": dict(color="#0072B2", linestyle="-"), "subset": dict(color="#D55E00", linestyle="--")}
 for ax, (name, spec) in zip(axes, TASKS.items()):
     for gen in value.GENERATORS:
@@ -406,30 +696,29 @@ for ax, (name, spec) in zip(axes, TASKS.items()):
     ax.set_xlabel("real proportion $p$")
     ax.set_title(spec["label"], fontsize=9)
 axes[0].set_ylabel(f"loss, {p.budget} examples")
-axes[-1].legend(fontsize=7)
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
 plt.show()
 
-# %% tags=["nbval-check-output"]
-fc_table = fixed.groupby(["setting", "generator", "real_proportion"])["loss"].mean().unstack("real_proportion")
-best_p = fc_table.idxmin(axis=1)
-all_real_best = int((best_p == 1.0).sum())
-glue("v_fc_all_real_best", all_real_best, display=False)
-glue("v_fc_curves", len(best_p), display=False)
-print(f"mean loss at a fixed training-set size of {p.budget} (columns: real proportion)")
-print("best real proportion:", {f"{k[0]}/{k[1]}": float(v) for k, v in best_p.items()})
-with pd.option_context("display.float_format", "{:.4g}".format):
-    display(fc_table)
+# %% tags=["nbval-check-output", "remove-input"]
+fc_means = fixed.groupby(["setting", "generator", "real_proportion"])["loss"].mean().unstack("real_proportion")
+best_p = fc_means.idxmin(axis=1)
+glue("v_fc_all_real_best", value.count_text(int((best_p == 1.0).sum()), len(best_p), "curves"), display=False)
+fc_table = fc_means.map(lambda v: "—" if np.isnan(v) else f"{v:.4g}")
+fc_table.index = [f"{SHORT[s]}, {'pool' if g == 'pool' else 'self-aug.'}" for s, g in fc_table.index]
+fc_table.columns = [f"p = {c:g}" for c in fc_table.columns]
+fc_table.index.name = f"mean loss, {p.budget} examples"
+fc_table
 
 # %% [markdown]
-# At a fixed training-set size, an all-real training set was best in
-# {glue:text}`v_fc_all_real_best` of the {glue:text}`v_fc_curves` curves, although the
-# pooled generator had seen {glue:text}`v_pool_over_budget:.3g` times as much real data as
-# the budget. The reason: `budget` samples of a good generator carry its fit *plus* their
-# own sampling noise, so they are worth less than as many real examples. The gains of the
-# grid came from training sets made larger by synthetic data, and for the parametric tasks
-# only when the generator knew more than the learner. For a language
-# model, whose loss also depends on the number of optimisation steps, this is the control
-# that would tell a benefit of synthetic data from a benefit of longer training.
+# A dash marks a cell that cannot exist: self-augmentation fits its generator on the
+# learner's real examples, so a training set with no real example ($p = 0$) has no
+# generator. At a fixed training-set size, an all-real training set was best in
+# {glue:text}`v_fc_all_real_best`, although the pooled generator had seen
+# {glue:text}`v_pool_over_budget:.3g` times as much real data as the budget. The reason:
+# `budget` samples of a good generator carry its fit *plus* their own sampling noise, so
+# they are worth less than as many real examples. The gains of the grid came from training
+# sets made larger by synthetic data, and for these models only when the generator knew
+# more than the learner.
 
 # %% [markdown]
 # ## The authors' first rows, on a fixed data set
@@ -441,7 +730,7 @@ with pd.option_context("display.float_format", "{:.4g}".format):
 # (seed {glue:text}`v_pool_seed`) is shared by every repetition, and the Gaussian's loss is
 # measured with the first rows and with a random subset per seed.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["nbval-check-output", "remove-input"]
 check_cells = [(nr_ref, 0), (nr_ref, ns_ref)]
 spread = {}
 for how in value.SUBSETS:
@@ -453,8 +742,8 @@ glue("v_pool_seed", p.shared_pool_seed, display=False)
 glue("v_first_std0", float(spread.loc["first", ("std", 0)]), display=False)
 glue("v_random_std0", float(spread.loc["random", ("std", 0)]), display=False)
 print(f"Gaussian KL, {nr_ref} real examples from one shared data set of {p.n_available}, {len(p.seeds)} seeds")
-with pd.option_context("display.float_format", "{:.4g}".format):
-    display(spread)
+spread.columns = [f"{stat}, {ns:,} synthetic" for stat, ns in spread.columns]
+spread.map(lambda v: f"{v:.4g}")
 
 # %% [markdown]
 # With the first rows, the seeds' standard deviation on real data alone is
@@ -462,31 +751,28 @@ with pd.option_context("display.float_format", "{:.4g}".format):
 # {glue:text}`v_random_std0:.3g` with a random subset: confidence bands drawn from the
 # first-rows runs are far too narrow, and any one cell's result hinges on which rows happen
 # to come first in the file.
-#
-# ```{note}
-# The language-model version of this experiment, the paper's own, is not run here. Every
-# cell is a fine-tuning run, and a grid of {glue:text}`v_cells` cells with several seeds
-# takes far longer on two CPU cores than this chapter's budget of a minute or two.
-# `collapse_lib.value.run_value` is written for any task with the four methods of
-# {ref}`workflows`, but it has not been run with the language-model task in this book.
-# ```
 
 # %% [markdown]
 # ## Summary
 #
-# - Synthetic data help when, and because, the generator knows something the learner does
-#   not. Fit on all {glue:text}`v_nr_max` real examples, the generator's samples lowered
-#   the loss at {glue:text}`v_help_gaussian_pool`, {glue:text}`v_help_linear_regression_pool`
-#   and {glue:text}`v_help_kde_pool` of {glue:text}`v_nr_count` values of `num_real`
-#   (Gaussian, regression, KDE) and raised it once the learner had all the real data, as
-#   the paper found for its language model.
+# - The language model, the paper's own experiment at CPU scale: the fixed-steps learner's
+#   loss at {glue:text}`v_lm_nr_ref` real and {glue:text}`v_lm_ns_ref` synthetic verses
+#   changed by {glue:text}`v_lm_fixed_steps_ref_rel`% (the paper: {glue:text}`v_paper_change`%
+#   at 256 real and about 1k synthetic), {glue:text}`v_lm_fixed_steps_agree_small`; with the
+#   most real verses, synthetic data raised the loss in
+#   {glue:text}`v_lm_fixed_steps_max_hurts` out of {glue:text}`v_lm_fixed_steps_max_count`
+#   at fixed steps, {glue:text}`v_lm_agree_plenty`. With the fewest real verses,
+#   {glue:text}`v_lm_confound`.
+# - Synthetic data help the three other models when, and because, the generator knows
+#   something the learner does not. Fit on all {glue:text}`v_nr_max` real examples, the
+#   generator's samples lowered the loss at {glue:text}`v_help_text_pool`, and raised it
+#   once the learner had all the real data.
 # - Self-augmentation (a generator fit on the learner's own data) cannot add information;
-#   it helped the Gaussian and the regression at {glue:text}`v_help_gaussian_subset` and
-#   {glue:text}`v_help_linear_regression_subset` values of `num_real`. The KDE's gains at
-#   small `num_real` ({glue:text}`v_help_kde_subset` values) are smoothing.
+#   it helped at {glue:text}`v_help_text_subset`. The KDE's gains at small `num_real` are
+#   smoothing.
 # - At a fixed training-set size of {glue:text}`v_budget`, all-real data was best in
-#   {glue:text}`v_fc_all_real_best` of {glue:text}`v_fc_curves` cases: the benefit of
-#   synthetic data in the grid is the benefit of a larger training set.
+#   {glue:text}`v_fc_all_real_best`: the benefit of synthetic data in the grid is the
+#   benefit of a larger training set.
 # - Regressions of the loss need an intercept; without one, every $R^2$ is near 1. Real
 #   subsets must be random per seed, and requests beyond the data that exist capped in the
 #   open.
@@ -528,6 +814,23 @@ with pd.option_context("display.float_format", "{:.4g}".format):
 # to the generator's loss, that of a fit on all `n_available` real examples, whatever
 # `num_real` is; `test_generator_pool_vs_subset` in `tests/test_value.py` checks this for
 # the Gaussian.
+# ```
+#
+# 4. In the language model's fixed-epochs design, how many optimiser steps does the
+#    learner of the cell (`num_real`, `num_synthetic`) run, and what does that predict for
+#    the cells with the fewest real verses? Rerun with `-p lm_epochs 4` and compare.
+#
+# ```{dropdown} Solution
+# With batches of $B$ examples it runs $\lceil e \lceil (r + s)/B\rceil\rceil$ steps for
+# $e$ = `lm_epochs`, $r$ real and $s$ synthetic examples
+# (`collapse_lib.settings.lm.value.cell_steps`). With few real verses and no synthetic
+# ones that is a handful of steps, too few to move the base far from its pre-training on
+# other text; adding synthetic verses multiplies the steps, and part of the loss it
+# removes is just the cost of that under-training. More epochs give the real-only learner
+# more steps and shrink that part, so the apparent value of synthetic data at small
+# `num_real` should fall (and with many epochs on few verses the learner starts to
+# overfit, which synthetic data can then counter); the fixed-steps design measures what
+# is left.
 # ```
 #
 # ## References

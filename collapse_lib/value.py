@@ -24,7 +24,7 @@ What the generator saw is a parameter, because it decides what synthetic data ca
 * ``generator="subset"``: fit on the learner's own ``num_real`` real examples (pure
   self-augmentation: no information the learner did not have).
 
-Flaws of the authors' analysis fixed here (NOTES, "The authors' reference code"):
+Flaws of the authors' analysis fixed here (chapter *Errata of the reference code*):
 
 * the real subset is random per seed (they took the first N rows of the data set, so with
   a fixed data set every seed trained on the same real examples); ``subset="first"``
@@ -80,6 +80,10 @@ __all__ = [
     "fit_linear",
     "compare_predictors",
     "synthetic_benefit",
+    "t_half",
+    "pm_text",
+    "count_text",
+    "benefit_wide",
 ]
 
 GENERATORS: tuple[str, ...] = ("pool", "subset")
@@ -329,3 +333,54 @@ def synthetic_benefit(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
                      "ci95": float(half) if best else 0.0,
                      "helps": bool(best > 0 and diff.mean() + half < 0)})
     return pd.DataFrame(rows)
+
+
+# --- presentation (the chapter's tables and sentences) -------------------------------------
+
+def t_half(values: Any) -> float:
+    """Half-width of the 95% Student-t interval of the mean of ``values`` (NaN values left
+    out; NaN with fewer than two values). With few seeds it is wider than 1.96 standard
+    errors, as it should be: with two seeds the factor is 12.7."""
+    from scipy import stats
+
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size < 2:
+        return math.nan
+    return float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
+
+
+def pm_text(mean: float, half: float, digits: int = 3, *, signed: bool = False) -> str:
+    """``mean ± half`` as text with ``digits`` decimals (a minus sign, not a hyphen; no line
+    break around the ±); the half-width is left out when it is NaN (one seed)."""
+    sign = "+" if signed else ""
+    text = f"{mean:{sign}.{digits}f}".replace("-", "−")
+    return text if not math.isfinite(half) else f"{text}\u00a0±\u00a0{half:.{digits}f}"
+
+
+def count_text(k: int, m: int, noun: str = "") -> str:
+    """'none of the 6', '2 of the 6', 'all 6' (then ``noun``): a count out of ``m`` in words."""
+    head = "none of the" if k == 0 else f"all {m}" if k == m else f"{k} of the"
+    text = head if k == m else f"{head} {m}"
+    return f"{text} {noun}".rstrip()
+
+
+def benefit_wide(benefit: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The table of :func:`synthetic_benefit` rows of several tasks (column ``task``), one
+    column pair per task (``labels`` orders and names them): ``best s``, the best
+    ``num_synthetic`` ("none" when no amount beat real data alone), and ``change %``, the
+    change it makes in percent of the loss on real data alone, with its paired 95% interval.
+    One row per ``num_real``."""
+    out = {}
+    for task, label in labels.items():
+        part = benefit[benefit["task"] == task].set_index("num_real")
+        best = part["best_num_synthetic"].map(lambda s: "none" if s == 0 else f"{int(s):,}")
+        scale = 100.0 / part["loss_real_only"].abs()
+        change = [("—" if b == 0 else pm_text(c * k, h * k, 1, signed=True))
+                  for b, c, h, k in zip(part["best_num_synthetic"], part["change"], part["ci95"], scale)]
+        out[(label, "best s")] = best
+        out[(label, "change %")] = pd.Series(change, index=part.index)
+    frame = pd.DataFrame(out)
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    frame.index.name = "num_real"
+    return frame

@@ -384,3 +384,90 @@ def test_sampling_failure_names_the_real_parameter(tiny):
     tok = tiny["tokenizer"]
     with pytest.raises(RuntimeError, match="raise parameter 'max_sample_factor'"):
         M.sample_examples(tiny["model"], tok, 4, rng=np.random.default_rng(0), max_new_tokens=2, max_factor=1.0)
+
+
+# --- the fast decoder ---------------------------------------------------------------------------
+
+def test_fast_decoder_matches_the_model_forward_pass(tiny):
+    model, tok = tiny["model"], tiny["tokenizer"]
+    assert M.GPT2Decoder.supports(model) and not M.GPT2Decoder.supports(_FixedLogits(torch.zeros(1, 1, 4)))
+    gen = torch.Generator().manual_seed(3)
+    ids = torch.randint(0, len(tok), (6, 12), generator=gen)
+    ids[:, 0] = tok.bos_token_id
+    with torch.inference_mode():
+        ref = model(input_ids=ids).logits
+        dec = M.GPT2Decoder(model, 6, 20, torch.device("cpu"))
+        rows = torch.arange(6)
+        for s in range(12):
+            if s == 5:  # rows leave the batch: the others' caches are kept
+                rows = torch.tensor([0, 2, 5])
+                dec.select(rows)
+            torch.testing.assert_close(dec.step(ids[rows, s]), ref[rows, s], atol=1e-4, rtol=1e-4)
+
+
+def test_categorical_draws_follow_the_softmax():
+    probs = torch.tensor([0.5, 0.0, 0.3, 0.2])
+    logits = torch.log(probs).expand(40_000, 4)
+    draws = M.draw_categorical(logits, torch.Generator().manual_seed(0)).numpy()
+    freq = np.bincount(draws, minlength=4) / draws.size
+    assert freq[1] == 0  # a zero-probability token is never drawn
+    assert np.allclose(freq, probs.numpy(), atol=4 * np.sqrt(0.25 / draws.size))
+
+
+# --- the equal-compute control, threads, devices -------------------------------------------------
+
+def test_control_trains_every_workflow_the_same_number_of_steps(tiny, toy_runs):
+    from collapse_lib.settings.lm import task as lmtask
+
+    params = lmtask.check_params(_toy_params(tiny))
+    main = lmtask.steps_per_generation(params, params["n"])  # 4 epochs of 40 in batches of 16
+    assert main == 12
+    assert lmtask.control_workflows(params, main) == ["accumulate"]
+    assert lmtask.control_workflows(params, 5) == list(cl.WORKFLOWS)
+    control = lmtask.control_params(params, 5)
+    runs = {wf: cl.simulate("lm", wf, n_generations=3, seeds=[0], **control) for wf in cl.WORKFLOWS}
+    for wf, df in runs.items():
+        assert list(df["fit_steps"]) == [5, 5, 5], wf
+    acc = runs["accumulate"]["tokens_seen"].to_numpy()
+    assert acc[2] / acc[0] < 1.5  # the same steps on a growing set: compute does not grow with t
+    assert list(toy_runs["accumulate"]["fit_steps"].iloc[:3]) == [12, 20, 32]  # the main run: it does
+    # at the main run's steps, Replace's control is its main run, bit for bit
+    same = cl.simulate("lm", "replace", n_generations=3, seeds=[0], **lmtask.control_params(params, main))
+    assert np.array_equal(same["test_loss"].to_numpy(), toy_runs["replace"]["test_loss"].to_numpy()[:3])
+
+
+@pytest.mark.parametrize("bad, match", [(-1, "parameter 'control_steps'"), (0, "parameter 'control_steps'"),
+                                        ("12", "parameter 'control_steps'"), (2.5, "parameter 'control_steps'")])
+def test_control_steps_are_checked(tiny, bad, match):
+    from collapse_lib.settings.lm import task as lmtask
+
+    with pytest.raises(ParameterError, match=match):
+        lmtask.control_params(_toy_params(tiny), bad)
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        lmtask.control_params({**_toy_params(tiny), "step": 3}, 5)
+
+
+def test_same_seed_and_thread_count_give_identical_numbers(tiny):
+    runs = [cl.simulate("lm", "accumulate", n_generations=2, seeds=[1], **_toy_params(tiny, threads=2))
+            for _ in range(2)]
+    for col in ("test_loss", "train_loss", "tokens_seen", "acceptance_rate"):
+        assert np.array_equal(runs[0][col].to_numpy(), runs[1][col].to_numpy(), equal_nan=True), col
+    assert list(runs[0]["samples"]) == list(runs[1]["samples"])
+    assert set(runs[0]["threads"]) == {2}  # the count is recorded with the results
+
+
+def test_device_auto_resolves_and_cuda_without_a_gpu_names_the_parameter(tiny, monkeypatch):
+    from collapse_lib.settings.lm import task as lmtask
+
+    assert lmtask.check_params({})["device"] == "auto"
+    assert lmtask.check_params({})["threads"] == 2
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert M.resolve_device("auto").type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    if getattr(torch.backends, "mps", None) is not None:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert M.resolve_device("auto").type == "cpu"
+    df = cl.simulate("lm", "replace", n_generations=1, seeds=[0], **_toy_params(tiny, device="auto", n_show=0))
+    assert set(df["device_used"]) == {"cpu"}
+    with pytest.raises(ParameterError, match="parameter 'device' is 'cuda'.*sees no CUDA device"):
+        lmtask.check_params({**_toy_params(tiny), "device": "cuda"})

@@ -1,5 +1,6 @@
-"""The value of synthetic data (SPEC §7): cells, capping, random subsets, fits with an
-intercept, the tasks' metrics, determinism and validation."""
+"""The value of synthetic data (the paper's Section on it; chapter *The value of synthetic data*):
+cells, capping, random subsets, fits with an intercept, the tasks' metrics, the language-model
+experiment on a tiny model, determinism and validation."""
 
 from __future__ import annotations
 
@@ -274,7 +275,7 @@ def test_synthetic_benefit_is_paired_and_flags_help():
         V.synthetic_benefit(frame[frame.num_synthetic > 0], "loss")
 
 
-def test_paper_values_are_the_spec():
+def test_paper_values_are_the_papers():
     quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in paper.VALUE}
     assert quoted == {(256, 0): 1.39, (256, 1024): 1.26}
 
@@ -283,3 +284,190 @@ def test_no_warning_without_capping():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         V.run_value(gaussian(), [(4, 4)], seeds=1, n_available=4)
+
+
+# --- the language model (tiny model of tests/conftest.py) -------------------------------------
+
+def lm_value_params(tiny, **extra):
+    """The tiny model's parameters without those the experiment sets itself."""
+    from conftest import lm_toy_params
+
+    params = {k: v for k, v in lm_toy_params(tiny).items() if k not in ("n", "n_show", "steps", "epochs")}
+    return {**params, **extra}
+
+
+LM_GRID = dict(num_real=[8, 16], num_synthetic=[0, 8], epochs=2.0, fixed_steps=5)
+
+
+@pytest.fixture(scope="module")
+def lm_frame(tiny):
+    from collapse_lib.settings.lm import value as LV
+
+    return LV.run_lm_value(lm_value_params(tiny), seeds=[0, 1], **LM_GRID)
+
+
+def test_lm_value_rows_columns_and_steps(lm_frame, tiny):
+    from collapse_lib.settings.lm import value as LV
+
+    f = lm_frame
+    assert len(f) == 2 * 2 * 4  # designs x seeds x cells
+    assert list(f.design.unique()) == list(LV.DESIGNS)
+    assert f.groupby("design").seed.apply(list).tolist() == [[0] * 4 + [1] * 4] * 2
+    np.testing.assert_array_equal(f.total, f.num_real + f.num_synthetic)
+    np.testing.assert_allclose(f.real_proportion, f.num_real / f.total)
+    assert np.isfinite(f.test_loss).all() and (f.test_loss > 0).all()
+    assert (f.generation == 1).all() and (f.workflow == "value").all() and not f.capped.any()
+    # fixed compute: every fixed-steps learner runs the same number of steps, whatever its data
+    fixed = f[f.design == "fixed-steps"]
+    assert (fixed.steps == LM_GRID["fixed_steps"]).all()
+    # fixed epochs: the steps grow with the training set (batch 16: ceil(2 * ceil(total / 16)))
+    ep = f[f.design == "epochs"]
+    expected = [max(1, math.ceil(2.0 * math.ceil(t / 16))) for t in ep.total]
+    np.testing.assert_array_equal(ep.steps, expected)
+    assert ep[ep.total == 24].steps.iloc[0] > ep[ep.total == 8].steps.iloc[0]
+    # the generator writes the synthetic examples: its acceptance is recorded where they are used
+    syn = f.num_synthetic > 0
+    assert f.loc[syn, "generator_acceptance"].between(0, 1, inclusive="right").all()
+    assert f.loc[~syn, "generator_acceptance"].isna().all()
+    # the generator is the fixed-steps learner of (num_real, 0): one fit, one number
+    assert f.groupby(["seed", "num_real"]).apply(
+        lambda g: g[(g.design == "fixed-steps") & (g.num_synthetic == 0)].shape[0] == 1).all()
+
+
+def test_lm_value_is_deterministic_and_seeds_are_independent(lm_frame, tiny):
+    from collapse_lib.settings.lm import value as LV
+
+    again = LV.run_lm_value(lm_value_params(tiny), seeds=[1], **LM_GRID)
+    cols = [c for c in again.columns if c not in LV.TIMING]
+    one = lm_frame[lm_frame.seed == 1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again[cols], one[cols])
+
+
+def test_lm_value_random_subset_per_seed_nested_within(tiny, monkeypatch):
+    from collapse_lib.settings.lm import task as T
+    from collapse_lib.settings.lm import value as LV
+
+    seen: list[tuple[list[str], int]] = []
+    original = T.LMTask.fit
+
+    def recording(self, examples, rng):
+        seen.append(([e.text for e in examples if e.real], sum(not e.real for e in examples)))
+        return original(self, examples, rng)
+
+    monkeypatch.setattr(T.LMTask, "fit", recording)
+    LV.run_lm_value(lm_value_params(tiny), num_real=[4, 8], num_synthetic=[0, 6], seeds=[0, 1], fixed_steps=2,
+                    designs="fixed-steps")
+    pool = T.LMTask({**T.check_params(lm_value_params(tiny)), "n": 1}).pool
+    real_only = {(len(r), i // 4): r for i, (r, n_syn) in enumerate(seen) if n_syn == 0}
+    assert len(seen) == 8  # per seed and num_real: the generator (= the real-only cell), one mixed cell
+    for seed in (0, 1):
+        small, large = real_only[(4, seed)], real_only[(8, seed)]
+        assert large[:4] == small            # nested: the first num_real of one permutation
+        assert set(large) <= set(pool)
+    assert real_only[(8, 0)] != real_only[(8, 1)]   # random per seed
+    assert real_only[(8, 0)] != pool[:8]            # not the first rows
+    mixed = [(r, n_syn) for r, n_syn in seen if n_syn]
+    assert [len(r) for r, _ in mixed] == [4, 8, 4, 8] and all(n == 6 for _, n in mixed)
+
+
+def test_lm_value_caps_num_real_in_the_open(tiny):
+    from collapse_lib.settings.lm import value as LV
+
+    args = dict(num_synthetic=[0], seeds=[0], fixed_steps=4, designs="fixed-steps", n_available=12)
+    with pytest.warns(V.CappedWarning, match=r"\[50\].*capped at 12"):
+        f = LV.run_lm_value(lm_value_params(tiny), num_real=[12, 50], **args)
+    assert f.capped.tolist() == [False, True] and (f.num_real == 12).all()
+    assert f.num_real_requested.tolist() == [12, 50] and (f.n_available == 12).all()
+    assert f.test_loss.iloc[0] == f.test_loss.iloc[1]  # the same cell, computed once
+    assert f.attrs["capped"] == [50]
+    with pytest.raises(ParameterError, match="n_available"):
+        LV.run_lm_value(lm_value_params(tiny), num_real=[4], num_synthetic=[0], seeds=1, fixed_steps=1,
+                        n_available=10**6)
+
+
+def test_lm_value_store_reuses_cells_and_is_not_read_as_chains(tiny, tmp_path):
+    from collapse_lib import compare
+    from collapse_lib.settings.lm import value as LV
+
+    args = dict(num_real=[8], num_synthetic=[0, 4], seeds=[3], fixed_steps=3, designs=["fixed-steps"])
+    first = LV.run_lm_value(lm_value_params(tiny), cache_dir=tmp_path, **args)
+    assert first.attrs["computed"] == 2 and first.attrs["cached"] == 0
+    again = LV.run_lm_value(lm_value_params(tiny), cache_dir=tmp_path, **args)
+    assert again.attrs["computed"] == 0 and again.attrs["cached"] == 2
+    pd.testing.assert_frame_equal(first, again, check_dtype=False)
+    # other arguments, other keys: computed, not read
+    other = LV.run_lm_value(lm_value_params(tiny, lr=5e-3), cache_dir=tmp_path, **args)
+    assert other.attrs["computed"] == 2
+    # the language-model chapter's reader of stored chains skips these cells
+    assert compare.load_lm_results(tmp_path) is None
+
+
+def test_lm_value_validation(tiny):
+    from collapse_lib.settings.lm import value as LV
+
+    good = dict(num_real=[4], num_synthetic=[0], seeds=1)
+    with pytest.raises(ParameterError, match="set by the experiment"):
+        LV.run_lm_value(lm_value_params(tiny, steps=3), **good)
+    with pytest.raises(ParameterError, match="num_real"):
+        LV.run_lm_value(lm_value_params(tiny), num_real=[0, 4], num_synthetic=[0], seeds=1)
+    with pytest.raises(ParameterError, match="designs"):
+        LV.run_lm_value(lm_value_params(tiny), designs=["more-data"], **good)
+    with pytest.raises(ParameterError, match="fixed_steps"):
+        LV.run_lm_value(lm_value_params(tiny), fixed_steps=0, **good)
+    with pytest.raises(ParameterError, match="'lr'"):
+        LV.run_lm_value(lm_value_params(tiny, lr=-1.0), **good)
+
+
+def test_lm_value_paired_changes_and_summary():
+    from collapse_lib.settings.lm import value as LV
+
+    rows = []
+    for seed in range(3):
+        for r in (8, 64):
+            for s in (0, 16):
+                loss = 3.0 + 0.01 * seed + (-0.2 if (r, s) == (8, 16) else 0.1 if s else 0.0)
+                rows.append({"design": "epochs", "seed": seed, "num_real": r, "num_synthetic": s,
+                             "test_loss": loss + (0.001 * seed if s else 0.0)})
+    frame = pd.DataFrame(rows)
+    ch = LV.paired_changes(frame).set_index("num_real")
+    assert ch.loc[8, "verdict"] == "helps" and ch.loc[64, "verdict"] == "hurts"
+    assert ch.loc[8, "change"] == pytest.approx(-0.199)
+    assert ch.loc[8, "relative"] == pytest.approx(100 * -0.199 / 3.01)
+    half = stats.t.ppf(0.975, 2) * np.std([0.0, 0.001, 0.002], ddof=1) / math.sqrt(3)
+    assert ch.loc[8, "ci95"] == pytest.approx(half)
+    summ = LV.summarise_cells(frame).set_index(["num_real", "num_synthetic"])
+    assert summ.loc[(8, 0), "mean"] == pytest.approx(3.01) and (summ.seeds == 3).all()
+    with pytest.raises(ParameterError, match="num_synthetic = 0"):
+        LV.paired_changes(frame[frame.num_synthetic > 0])
+    assert LV.nearest([64, 256, 1024], 256) == 256 and LV.nearest([8, 32, 128], 1000) == 128
+    assert LV.nearest([8, 32, 128], 256) == 128
+
+
+def test_lm_value_grid_table(lm_frame):
+    from collapse_lib.settings.lm import value as LV
+
+    table = LV.grid_table(lm_frame)
+    assert list(table.index) == ["8 + 0", "8 + 8", "16 + 0", "16 + 8"]
+    assert list(table.columns) == [("fixed epochs", "test loss"), ("fixed epochs", "change"),
+                                   ("fixed steps", "test loss"), ("fixed steps", "change")]
+    assert table.loc["8 + 0", ("fixed steps", "change")] == "—"
+    means = LV.summarise_cells(lm_frame).set_index(["design", "num_real", "num_synthetic"])["mean"]
+    assert table.loc["16 + 8", ("fixed steps", "test loss")].startswith(f"{means[('fixed-steps', 16, 8)]:.3f}")
+    assert "±" in table.loc["16 + 8", ("fixed epochs", "change")]
+
+
+def test_presentation_helpers():
+    assert V.pm_text(-0.1234, 0.0456, 3) == "−0.123\u00a0±\u00a00.046"
+    assert V.pm_text(0.5, 0.01, 1, signed=True) == "+0.5\u00a0±\u00a00.0"
+    assert V.pm_text(1.0, math.nan, 2) == "1.00"
+    assert V.count_text(0, 6) == "none of the 6"
+    assert V.count_text(2, 6, "values") == "2 of the 6 values"
+    assert V.count_text(6, 6, "values") == "all 6 values"
+    assert V.t_half([1.0]) != V.t_half([1.0])  # NaN with one value
+    assert V.t_half([1.0, 3.0]) == pytest.approx(stats.t.ppf(0.975, 1) * math.sqrt(2) / math.sqrt(2))
+    frame = _frame(lambda r, s: 1.0 / r + (-0.1 if (r == 4 and s == 8) else 0.05 * s / 32))
+    benefit = V.synthetic_benefit(frame, "loss").assign(task="toy")
+    wide = V.benefit_wide(benefit, {"toy": "Toy"})
+    assert list(wide.columns) == [("Toy", "best s"), ("Toy", "change %")]
+    assert wide.loc[4, ("Toy", "best s")] == "8" and wide.loc[4, ("Toy", "change %")].startswith("−")
+    assert wide.loc[64, ("Toy", "best s")] == "none" and wide.loc[64, ("Toy", "change %")] == "—"

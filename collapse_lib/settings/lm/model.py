@@ -13,7 +13,9 @@ The CPU default builds everything here, offline:
 4. :func:`sample_examples` -- batched ancestral sampling with the KV cache at temperature 1
    from the beginning-of-sequence token alone, from the full softmax (``generate`` in
    transformers 5 would quietly apply ``top_k=50`` unless told ``top_k=0, top_p=1.0``),
-   topped up until ``n`` well-formed examples are kept;
+   topped up until ``n`` well-formed examples are kept; a GPT-2 decodes on
+   :class:`GPT2Decoder` (a preallocated cache, no per-step framework overhead) and every
+   draw inverts the cumulative distribution (:func:`draw_categorical`);
 5. :func:`mean_loss` -- cross-entropy in nats per token on real held-out examples.
 
 The hub path (:func:`load_pretrained`) loads any causal LM and its tokenizer by name or
@@ -58,6 +60,8 @@ __all__ = [
     "mean_loss",
     "sample_examples",
     "sample_tokens",
+    "GPT2Decoder",
+    "draw_categorical",
     "pretrain_base",
     "load_pretrained",
     "torch_seeded",
@@ -174,12 +178,15 @@ def base_config(vocab_size: int, *, d_model: int = 128, n_layer: int = 4, n_head
                 pad_token_id: int = 2):
     """The CPU default's model: a GPT-2 with ``n_layer`` blocks of width ``d_model``, no dropout.
 
-    At the defaults (vocabulary 2048) it has about 1.07 million parameters.
+    At the defaults (vocabulary 2048) it has about 1.07 million parameters. The activation is
+    GPT-2's tanh approximation of GELU as one fused kernel (``gelu_pytorch_tanh``), the same
+    function as GPT-2's ``gelu_new`` computed without its five elementwise passes.
     """
     from transformers import GPT2Config
 
     return GPT2Config(vocab_size=vocab_size, n_positions=max_len, n_embd=d_model, n_layer=n_layer,
                       n_head=n_head, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                      activation_function="gelu_pytorch_tanh",
                       bos_token_id=bos_token_id, eos_token_id=eos_token_id, pad_token_id=pad_token_id,
                       tie_word_embeddings=True)
 
@@ -365,48 +372,144 @@ class SampleStats:
         return self.well_formed / self.generated if self.generated else float("nan")
 
 
+def draw_categorical(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One draw per row from ``softmax(logits)``, by inverting the cumulative distribution:
+    one uniform per row (``torch.multinomial`` draws one random number per vocabulary
+    entry, and costs more than the model's forward pass at this size). Exact up to
+    float64 rounding of the cumulative sums; a zero-probability token is never drawn."""
+    cdf = torch.cumsum(torch.softmax(logits.float(), dim=-1), dim=-1, dtype=torch.float64)
+    u = torch.rand((cdf.shape[0], 1), generator=generator, dtype=torch.float64, device=cdf.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True)[:, 0].clamp_(max=cdf.shape[1] - 1)
+
+
+class GPT2Decoder:
+    """Token-by-token decoding of a GPT-2 with a preallocated key-value cache.
+
+    The same arithmetic as ``GPT2LMHeadModel``'s forward pass with ``use_cache=True``, written
+    out for the one case sampling needs (every row at the same position, one new token per
+    row and step), without the per-call overhead of the general model: at a million
+    parameters that overhead, not the arithmetic, bounds sampling. Rows can be dropped
+    (:meth:`select`). :func:`supports` says whether a model is a plain GPT-2 it can run.
+    """
+
+    def __init__(self, model, count: int, length: int, device: torch.device) -> None:
+        tr = model.transformer
+        cfg = model.config
+        self.n_head = cfg.n_head
+        self.hd = cfg.n_embd // cfg.n_head
+        self.eps = cfg.layer_norm_epsilon
+        self.wte, self.wpe = tr.wte.weight, tr.wpe.weight
+        self.head = model.lm_head.weight
+        self.ln_f = (tr.ln_f.weight, tr.ln_f.bias)
+        self.blocks = [(b.ln_1.weight, b.ln_1.bias, b.attn.c_attn.weight, b.attn.c_attn.bias,
+                        b.attn.c_proj.weight, b.attn.c_proj.bias, b.ln_2.weight, b.ln_2.bias,
+                        b.mlp.c_fc.weight, b.mlp.c_fc.bias, b.mlp.c_proj.weight, b.mlp.c_proj.bias)
+                       for b in tr.h]
+        dtype = self.wte.dtype
+        shape = (count, cfg.n_head, length, self.hd)
+        self.keys = [torch.empty(shape, dtype=dtype, device=device) for _ in self.blocks]
+        self.values = [torch.empty(shape, dtype=dtype, device=device) for _ in self.blocks]
+        self.pos = 0
+
+    @staticmethod
+    def supports(model) -> bool:
+        """A ``GPT2LMHeadModel`` with the options this decoder implements (GELU-tanh, plain
+        attention scaling)."""
+        from transformers import GPT2LMHeadModel
+
+        cfg = getattr(model, "config", None)
+        return (type(model) is GPT2LMHeadModel and cfg.activation_function in ("gelu_new", "gelu_pytorch_tanh")
+                and cfg.scale_attn_weights and not cfg.scale_attn_by_inverse_layer_idx
+                and not cfg.reorder_and_upcast_attn)
+
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits of the next token after feeding ``ids`` (one token per row) at the current position."""
+        s = self.pos
+        b, d = ids.shape[0], self.wte.shape[1]
+        x = self.wte[ids] + self.wpe[s]
+        for (g1, b1, wa, ba, wp, bp, g2, b2, wf, bf, wo, bo), kc, vc in zip(self.blocks, self.keys, self.values):
+            h = F.layer_norm(x, (d,), g1, b1, self.eps)
+            q, k, v = torch.addmm(ba, h, wa).split(d, dim=1)
+            kc[:, :, s] = k.view(b, self.n_head, self.hd)
+            vc[:, :, s] = v.view(b, self.n_head, self.hd)
+            # one query per row: two batched products read the cache once each (faster on a CPU
+            # than the fused kernel, which is built for long queries)
+            scores = torch.matmul(q.view(b, self.n_head, 1, self.hd), kc[:, :, :s + 1].transpose(-1, -2))
+            att = torch.matmul(torch.softmax(scores * self.hd ** -0.5, dim=-1), vc[:, :, :s + 1])
+            x = x + torch.addmm(bp, att.reshape(b, d), wp)
+            h = F.layer_norm(x, (d,), g2, b2, self.eps)
+            x = x + torch.addmm(bo, F.gelu(torch.addmm(bf, h, wf), approximate="tanh"), wo)
+        self.pos += 1
+        return F.layer_norm(x, (d,), *self.ln_f, self.eps) @ self.head.T
+
+    def select(self, keep: torch.Tensor) -> None:
+        """Keep only the rows ``keep`` (their cache up to the current position)."""
+        s = self.pos
+        self.keys = [self._shrink(c, keep, s) for c in self.keys]
+        self.values = [self._shrink(c, keep, s) for c in self.values]
+
+    @staticmethod
+    def _shrink(cache: torch.Tensor, keep: torch.Tensor, s: int) -> torch.Tensor:
+        out = torch.empty((len(keep), *cache.shape[1:]), dtype=cache.dtype, device=cache.device)
+        out[:, :, :s] = cache[keep, :, :s]
+        return out
+
+
 @torch.inference_mode()
 def sample_tokens(model, count: int, *, bos: int, eos: int, max_new_tokens: int,
                   generator: torch.Generator, temperature: float = 1.0,
                   device: torch.device | str = "cpu",
-                  amp: str = "float32") -> tuple[list[list[int] | None], int]:
+                  amp: str = "float32", fast: bool | None = None) -> tuple[list[list[int] | None], int]:
     """``count`` documents drawn from the model, each from BOS alone, as token lists.
 
     Ancestral sampling at ``temperature`` from the full softmax (no top-k, no top-p), one
-    batched forward pass per position with the KV cache. All rows start together, so they
-    need no padding; a row that writes EOS leaves the batch (its cache rows are dropped),
-    so the batch costs what its documents cost, not ``count`` times the longest one.
-    Returns the documents (``None`` where no EOS came within ``max_new_tokens``) without
-    BOS and EOS, and the number of tokens generated.
+    batched forward pass per position with the key-value cache. All rows start together, so they
+    need no padding; rows that have written EOS leave the batch (their cache rows are
+    dropped once a quarter of the batch has finished), so the batch costs about what its
+    documents cost, not ``count`` times the longest one. A plain GPT-2 runs on
+    :class:`GPT2Decoder` (``fast``: ``None`` = whenever it can), any other model through its
+    own forward pass and ``past_key_values``. Returns the documents (``None`` where no EOS
+    came within ``max_new_tokens``) without BOS and EOS, and the number of tokens generated
+    for documents still open.
     """
     device = torch.device(device)
+    fast = GPT2Decoder.supports(model) if fast is None else fast
     docs: list[list[int] | None] = [None] * count
-    rows = np.arange(count)
+    rows = np.arange(count)  # the document each batch row writes
+    open_ = np.ones(count, dtype=bool)  # per batch row: still writing
     written = np.zeros((count, max_new_tokens), dtype=np.int64)
-    ids = torch.full((count, 1), bos, dtype=torch.long, device=device)
+    ids = torch.full((count,), bos, dtype=torch.long, device=device)
+    decoder = GPT2Decoder(model, count, max_new_tokens, device) if fast else None
     cache = None
     n_tokens = 0
     with _quiet_transformers(), autocast(device, amp):
         for step in range(max_new_tokens):
-            res = model(input_ids=ids, past_key_values=cache, use_cache=True)
-            cache = res.past_key_values
-            logits = res.logits[:, -1].float()
+            if decoder is not None:
+                logits = decoder.step(ids).float()
+            else:
+                res = model(input_ids=ids[:, None], past_key_values=cache, use_cache=True)
+                cache = res.past_key_values
+                logits = res.logits[:, -1].float()
             if temperature != 1.0:
                 logits = logits / temperature
-            nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)
-            tok = nxt[:, 0].cpu().numpy()
-            n_tokens += len(rows)
-            written[rows, step] = tok
-            done = tok == eos
-            if done.any():
-                for r in rows[done]:
-                    docs[r] = written[r, :step].tolist()
-                keep = np.flatnonzero(~done)
-                if keep.size == 0:
-                    break
+            nxt = draw_categorical(logits, generator)
+            tok = nxt.cpu().numpy()
+            n_tokens += int(open_.sum())
+            written[rows[open_], step] = tok[open_]
+            done = open_ & (tok == eos)
+            for r in rows[done]:
+                docs[r] = written[r, :step].tolist()
+            open_ &= ~done
+            if not open_.any():
+                break
+            if done.any() and (decoder is None or open_.sum() <= 0.75 * len(rows)):
+                keep = np.flatnonzero(open_)
                 index = torch.as_tensor(keep, device=device)
-                cache.batch_select_indices(index)
-                rows, nxt = rows[keep], nxt[index]
+                if decoder is not None:
+                    decoder.select(index)
+                else:
+                    cache.batch_select_indices(index)
+                rows, open_, nxt = rows[keep], open_[keep], nxt[index]
             ids = nxt
     return docs, n_tokens
 

@@ -21,7 +21,11 @@ Metrics (one value per seed and generation):
 Extra columns: ``samples`` (the synthetic examples model t wrote for generation t + 1; at
 the last generation, ``n_show`` examples drawn for display only), ``fit_seconds``,
 ``sample_seconds``, ``sample_tokens`` (tokens generated, rejected documents included) and
-``eval_seconds``, for throughput.
+``eval_seconds``, for throughput; ``fit_steps`` (optimiser steps of that generation's
+fine-tuning) and ``device_used`` (the device ``device="auto"`` resolved to).
+
+The equal-compute control (:func:`control_params`) is the same setting with ``steps`` fixed:
+every workflow then trains the same number of optimiser steps per generation.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from ...validation import ParameterError, check_choice, check_float, check_int, 
 from . import data
 
 __all__ = ["Example", "LMTask", "LMFit", "load_base", "load_real", "make_task", "check_params",
+           "control_params", "steps_per_generation", "control_workflows",
            "SETTING", "METRICS", "DEFAULT_MODEL", "CPU_BASE_NAME"]
 
 METRICS = ("test_loss", "tokens_seen", "real_share", "acceptance_rate", "train_loss", "n_train")
-EXTRA = ("samples", "fit_seconds", "sample_seconds", "sample_tokens", "eval_seconds")
+EXTRA = ("samples", "fit_seconds", "sample_seconds", "sample_tokens", "eval_seconds", "fit_steps",
+         "device_used")
 
 #: ``lm_model`` of the CPU default: a small GPT-2 pre-trained here on the fortunes.
 CPU_BASE_NAME = "local-gpt2"
@@ -69,6 +75,7 @@ class LMFit:
     train_loss: float
     seconds: float
     t: int
+    steps: int = 0
 
 
 # --- the base model (cached per process and on disk) -----------------------------------------
@@ -208,7 +215,7 @@ class LMTask:
                 progress=self.progress, desc=f"fine-tune t={self.t}")
         return LMFit(model=model, tokens_seen=stats.tokens_seen,
                      real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
-                     train_loss=stats.train_loss, seconds=stats.seconds, t=self.t)
+                     train_loss=stats.train_loss, seconds=stats.seconds, t=self.t, steps=stats.steps)
 
     def _sample(self, fit: LMFit, n: int, rng: np.random.Generator):
         p = self.p
@@ -239,7 +246,8 @@ class LMTask:
         row = {"test_loss": loss, "tokens_seen": fit.tokens_seen, "real_share": fit.real_share,
                "acceptance_rate": math.nan, "train_loss": fit.train_loss, "n_train": fit.n_train,
                "samples": (), "fit_seconds": fit.seconds, "sample_seconds": math.nan,
-               "sample_tokens": 0, "eval_seconds": time.perf_counter() - started}
+               "sample_tokens": 0, "eval_seconds": time.perf_counter() - started,
+               "fit_steps": fit.steps, "device_used": str(self.device)}
         self.log.append(row)
         return row
 
@@ -385,13 +393,14 @@ SETTING = Setting(
         "n_show": Param(_int(0), 8, "examples drawn from the last generation's model, for display"),
         "eval_batch": Param(_int(1), 64, "examples per forward pass when scoring the test set"),
         # machine
-        "device": Param(lambda k, v: check_choice(k, v, ("cpu", "cuda", "mps", "auto")), "cpu",
-                        "'cpu', 'cuda', 'mps' or 'auto'"),
+        "device": Param(lambda k, v: check_choice(k, v, ("cpu", "cuda", "mps", "auto")), "auto",
+                        "'auto' (a CUDA GPU when torch sees one, else an Apple GPU, else the CPU), "
+                        "'cpu', 'cuda' or 'mps'; the device used is the column device_used"),
         "dtype": Param(lambda k, v: check_choice(k, v, ("float32", "bfloat16", "float16")), "float32",
                        "compute dtype: 'float32', or 'bfloat16'/'float16' "
                        "for mixed precision (weights and optimiser state stay float32)"),
-        "threads": Param(_int(0), 1, "torch intra-op threads (0 = torch's default); the count "
-                         "changes the last bits of the numbers, so keep it fixed"),
+        "threads": Param(_int(0), 2, "torch intra-op threads (0 = torch's default); a fixed count "
+                         "gives bit-identical numbers, another count changes their last bits"),
         "base_dir": Param(_str, "", "folder of cached pre-trained bases ('' = lm-bases/ in the result "
                           "store's folder)"),
     },
@@ -412,3 +421,38 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
     from ...setting import check_params as check
 
     return check(SETTING, dict(params))
+
+
+# --- the equal-compute control --------------------------------------------------------------
+
+def steps_per_generation(params: dict[str, Any], n_train: int) -> int:
+    """Optimiser steps one generation's fine-tuning takes on ``n_train`` examples (as
+    :func:`~collapse_lib.settings.lm.model.train_steps` counts them): ``steps`` when it is
+    set, else ``epochs`` passes in batches of ``batch_size``, rounded up."""
+    if params["steps"] > 0:
+        return int(params["steps"])
+    return max(1, math.ceil(params["epochs"] * math.ceil(n_train / params["batch_size"])))
+
+
+def control_params(params: dict[str, Any], control_steps: int) -> dict[str, Any]:
+    """The equal-compute control of a run: the same parameters with ``steps = control_steps``,
+    so that every workflow trains ``control_steps`` optimiser steps per generation, whatever
+    the size of its training set. Checked like every parameter of the setting (``control_steps``
+    an int >= 1: 0 means no control, which has no parameters)."""
+    control_steps = check_int("control_steps", control_steps, minimum=1)
+    return check_params({**params, "steps": control_steps})
+
+
+def control_workflows(params: dict[str, Any], control_steps: int,
+                      workflows: tuple[str, ...] | None = None) -> list[str]:
+    """The workflows whose control run differs from their main run. Replace and
+    Accumulate-Subsample train on ``n`` examples every generation: when their main run
+    already takes ``control_steps`` steps per generation, the control is the main run, bit
+    for bit (same batches, same draws), and need not run again. Accumulate's training set
+    grows, so it always runs."""
+    from ...workflows import WORKFLOWS
+
+    checked = check_params(params)
+    main = steps_per_generation(checked, checked["n"])
+    return [wf for wf in (WORKFLOWS if workflows is None else workflows)
+            if wf == "accumulate" or main != control_steps]
