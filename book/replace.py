@@ -51,17 +51,12 @@ from myst_nb import glue
 import collapse_lib as cl
 from collapse_lib import claims, plotting, theory
 from collapse_lib.paper import format_value
-from collapse_lib.validation import Bool, Float, Int, ParameterError, Str, chapter_parameters
+from collapse_lib.validation import Bool, Float, Int, Str, chapter_parameters
 
 p = chapter_parameters(globals(), params_file=Str(), gaussian_d=Int(1), linreg_d=Int(1), kde_dataset=Str(),
                        kde_h=Float(0.0, strict_minimum=True), use_store=Bool(), workers=Int(1), scheduler=Str())
-values = {name: claims.chapter_values(name, p.params_file)
-          for name in ("gaussian", "linear_regression", "discrete", "kde")}
-for chapter, key, wanted in (("gaussian", "ds", p.gaussian_d), ("linear_regression", "ds", p.linreg_d),
-                             ("kde", "datasets", p.kde_dataset), ("kde", "bandwidths", p.kde_h)):
-    if wanted not in values[chapter][key]:
-        raise ParameterError(f"{wanted!r} is not among the {chapter} chapter's {key} {values[chapter][key]}: "
-                             "pick one of them (this chapter reads that chapter's runs)")
+values = claims.workflow_chapter_values(p.params_file, gaussian_d=p.gaussian_d, linreg_d=p.linreg_d,
+                                        kde_dataset=p.kde_dataset, kde_h=p.kde_h)
 plotting.book_style()
 run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
 glue("r_K", int(values["discrete"]["k"]), display=False)

@@ -36,7 +36,7 @@ import yaml
 
 from .files import atomic_write
 
-__all__ = ["REPOSITORY_PATTERN", "BINDER_URL", "check_repository", "repository_config", "main", "setup"]
+__all__ = ["REPOSITORY_PATTERN", "BINDER_URL", "check_repository", "repository_config", "toc_files", "main", "setup"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: ``owner/name`` of a GitHub repository.
@@ -119,6 +119,18 @@ def setup(app: Any) -> dict[str, Any]:
 
 
 # --- command line -----------------------------------------------------------------------------
+
+def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every page of the book in ``_toc.yml`` order: its root, chapters and their sections, as
+    paths without a suffix (``book/gaussian``)."""
+    toc = yaml.safe_load(Path(toc_path).read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files.extend(s["file"] for s in chapter.get("sections", []))
+    return files
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -38,8 +38,8 @@ from .files import ROOT
 from .validation import ParameterError, check_seeds
 from .workflows import WORKFLOWS
 
-__all__ = ["chapter_defaults", "chapter_comments", "chapter_values", "params_path", "chapter_runs",
-           "stored_runs", "CLAIM_COLUMNS", "claim_rows", "gaussian_claims", "kde_claims",
+__all__ = ["chapter_defaults", "chapter_comments", "chapter_values", "workflow_chapter_values", "params_path",
+           "chapter_runs", "stored_runs", "CLAIM_COLUMNS", "claim_rows", "gaussian_claims", "kde_claims",
            "linear_regression_claims", "discrete_claims", "lm_claims", "value_claims", "bound_claims",
            "ordering_claims", "all_claims", "agreement_counts", "claims_html", "scale_table", "run_size",
            "SECTIONS", "scale_summary"]
@@ -103,6 +103,21 @@ def chapter_values(chapter: str, params_file: str | Path | None = "") -> dict[st
         section = load_params(path, chapter)
         check_chapter_params(BOOK / f"{chapter}.py", section)
         values.update(section)
+    return values
+
+
+def workflow_chapter_values(params_file: str | Path | None, *, gaussian_d: int, linreg_d: int, kde_dataset: str,
+                            kde_h: float) -> dict[str, dict[str, Any]]:
+    """The parameters of the setting chapters (Gaussian, regression, discrete, KDE) as the build
+    ran them, for a workflow chapter (Replace, Accumulate) that reads their runs.
+    The cell it picks in each must be one those chapters ran; else ParameterError naming it."""
+    values = {name: chapter_values(name, params_file)
+              for name in ("gaussian", "linear_regression", "discrete", "kde")}
+    for chapter, key, wanted in (("gaussian", "ds", gaussian_d), ("linear_regression", "ds", linreg_d),
+                                 ("kde", "datasets", kde_dataset), ("kde", "bandwidths", kde_h)):
+        if wanted not in values[chapter][key]:
+            raise ParameterError(f"{wanted!r} is not among the {chapter} chapter's {key} {values[chapter][key]}: "
+                                 "pick one of them (this chapter reads that chapter's runs)")
     return values
 
 

@@ -34,7 +34,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-import yaml
+
+from collapse_lib.book import toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -56,13 +57,7 @@ REPOSITORY_HOSTS = ("github.com", "gitlab.com", "mybinder.org", "colab.research.
 
 def book_pages() -> list[str]:
     """Every page of the book (HTML paths relative to the site root), in _toc.yml order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            files.append(chapter["file"])
-            files.extend(s["file"] for s in chapter.get("sections", []))
-    return [f"{f}.html" for f in files] + ["genindex.html", "search.html"]
+    return [f"{f}.html" for f in toc_files()] + ["genindex.html", "search.html"]
 
 
 # --- what runs in the page ------------------------------------------------------------------

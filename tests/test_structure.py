@@ -12,20 +12,11 @@ import jupytext
 import pytest
 import yaml
 
+from collapse_lib.book import toc_files
 from collapse_lib.notebooks import chapter_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = {p.stem for p in chapter_sources(ROOT / "book")}
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            files.append(chapter["file"])
-            files.extend(s["file"] for s in chapter.get("sections", []))
-    return files
 
 
 def test_chapters_on_disk_in_toc_and_under_test_agree():
