@@ -26,7 +26,7 @@ import numpy as np
 import sklearn
 
 import collapse_lib as cl
-from collapse_lib.settings import kde
+from collapse_lib.settings.kde import model as kde
 
 HS = [0.1, 0.5, 1.0]
 NS = [10, 32, 100, 316, 1000]

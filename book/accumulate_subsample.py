@@ -62,10 +62,11 @@ from matplotlib.ticker import NullFormatter
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import claims, compare, paper, plotting, theory
+from collapse_lib import chapters, claims, compare, paper, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.settings.gaussian import SingularCovarianceWarning
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
-from collapse_lib.validation import Bool, Choice, Float, Int, IntList, ParameterError, Seeds, Str, chapter_parameters
+from collapse_lib.validation import Bool, Choice, Float, Int, IntList, ParameterError, Seeds, Str
 
 p = chapter_parameters(globals(), n_generations=Int(2), seeds=Seeds(), n=Int(2), gaussian_d=Int(1),
                        kde_dataset=Choice(*DATASETS), kde_h=check_bandwidth, linreg_d=Int(1),
@@ -372,7 +373,7 @@ glue("a_basel_equal", float(theory.basel_partial_sum(equal)), display=False)
 # and its Accumulate trains on $t$ times more tokens at generation $t$ for the same reason.
 
 # %%
-lm_values = claims.chapter_values("language_models", p.params_file)
+lm_values = chapters.chapter_values("language_models", p.params_file)
 lm = claims.chapter_runs("language_models", lm_values, stored_only=not p.compute_lm, **run)
 
 # %% tags=["remove-input"]

@@ -50,9 +50,10 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.paper import format_value as fmt
 from collapse_lib.settings.discrete import replace_fixation_times, summarise_fixation
-from collapse_lib.validation import Bool, Int, IntList, Seeds, Str, chapter_parameters
+from collapse_lib.validation import Bool, Int, IntList, Seeds, Str
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), k=Int(2), ns=IntList(1),
                        fixation_seeds=Seeds(), fixation_max_generations=Int(1),

@@ -55,8 +55,9 @@ from scipy import stats
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.settings.gaussian import SingularCovarianceWarning, fitted_path
-from collapse_lib.validation import Bool, Float, Int, IntList, Seeds, Str, chapter_parameters
+from collapse_lib.validation import Bool, Float, Int, IntList, Seeds, Str
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(2),
                        sigma2=Float(0.0, strict_minimum=True), compare_seeds=Seeds(), density_n=Int(2),

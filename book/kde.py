@@ -64,9 +64,10 @@ from sklearn.neighbors import KernelDensity
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.paper import format_value as fmt
-from collapse_lib.settings import kde
-from collapse_lib.validation import Bool, ChoiceList, Float, FloatList, Int, IntList, Seeds, Str, chapter_parameters
+from collapse_lib.settings.kde import model as kde
+from collapse_lib.validation import Bool, ChoiceList, Float, FloatList, Int, IntList, Seeds, Str
 from collapse_lib.workflows import seed_rngs
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), datasets=ChoiceList(*kde.DATASETS),

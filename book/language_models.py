@@ -80,9 +80,10 @@ from tqdm import TqdmWarning
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.settings.lm import data as lmdata
 from collapse_lib.settings.lm import task as lmtask
-from collapse_lib.validation import Bool, Int, Seeds, Str, chapter_parameters
+from collapse_lib.validation import Bool, Int, Seeds, Str
 
 # the language-model parameters are checked by the setting itself (combinations too, such as
 # epochs = 0 with steps = 0); `settings` holds them with the setting's defaults filled in

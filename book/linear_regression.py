@@ -50,9 +50,10 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.paper import format_value as fmt
 from collapse_lib.settings.linear_regression import regime
-from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, Str, chapter_parameters
+from collapse_lib.validation import Bool, FloatList, Int, IntList, Seeds, Str
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), ds=IntList(1), ns=IntList(1),
                        sigma2s=FloatList(0.0), n_test=Int(1), use_store=Bool(), workers=Int(1), scheduler=Str())

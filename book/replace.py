@@ -50,8 +50,9 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import claims, plotting, theory
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.paper import format_value
-from collapse_lib.validation import Bool, Float, Int, Str, chapter_parameters
+from collapse_lib.validation import Bool, Float, Int, Str
 
 p = chapter_parameters(globals(), params_file=Str(), gaussian_d=Int(1), linreg_d=Int(1), kde_dataset=Str(),
                        kde_h=Float(0.0, strict_minimum=True), use_store=Bool(), workers=Int(1), scheduler=Str())

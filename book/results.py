@@ -43,7 +43,8 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import claims, paper, plotting
-from collapse_lib.validation import Bool, Int, Str, chapter_parameters
+from collapse_lib.chapters import chapter_parameters
+from collapse_lib.validation import Bool, Int, Str
 
 p = chapter_parameters(globals(), params_file=Str(), compute_lm=Bool(), use_store=Bool(), workers=Int(1),
                        scheduler=Str())

@@ -38,7 +38,8 @@ from IPython.display import HTML, display
 from myst_nb import glue
 
 from collapse_lib import claims, plotting
-from collapse_lib.validation import Str, chapter_parameters
+from collapse_lib.chapters import chapter_parameters
+from collapse_lib.validation import Str
 
 p = chapter_parameters(globals(), params_file=Str(), paper_file=Str())
 plotting.book_style()

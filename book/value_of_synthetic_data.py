@@ -75,6 +75,7 @@ from myst_nb import glue
 from tqdm import TqdmWarning
 
 from collapse_lib import paper, plotting, store, value
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.settings.kde import DATASETS, check_bandwidth
 from collapse_lib.settings.lm import value as lmvalue
 from collapse_lib.validation import (
@@ -87,7 +88,6 @@ from collapse_lib.validation import (
     ParameterError,
     Seeds,
     Str,
-    chapter_parameters,
 )
 
 p = chapter_parameters(globals(), seeds=Seeds(), kde_seeds=Int(1), n_available=Int(1), num_real=IntList(1),

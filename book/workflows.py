@@ -45,7 +45,8 @@ from myst_nb import glue
 
 import collapse_lib as cl
 from collapse_lib import paper, plotting, theory
-from collapse_lib.validation import Float, FloatList, Int, Seeds, chapter_parameters
+from collapse_lib.chapters import chapter_parameters
+from collapse_lib.validation import Float, FloatList, Int, Seeds
 
 p = chapter_parameters(globals(), n_generations=Int(1), seeds=Seeds(), n=Int(2),
                        sigma2=Float(0.0, strict_minimum=True), bars_generations=Int(1),

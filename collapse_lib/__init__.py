@@ -22,7 +22,8 @@ filters. Settings are imported on first use.
 from __future__ import annotations
 
 from .grid import GridCellError, run_grid
-from .setting import SETTINGS, Setting, check_params, fingerprint, get_setting
+from .registry import SETTINGS, check_params, fingerprint, get_setting
+from .setting import Setting
 from .simulate import simulate
 from .validation import ParameterError
 from .workflows import WORKFLOWS, real_share, run_chain

@@ -34,11 +34,10 @@ from typing import Any
 
 import yaml
 
-from .files import atomic_write
+from .files import ROOT, atomic_write
 
 __all__ = ["REPOSITORY_PATTERN", "BINDER_URL", "check_repository", "repository_config", "toc_files", "main", "setup"]
 
-ROOT = Path(__file__).resolve().parent.parent
 #: ``owner/name`` of a GitHub repository.
 REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$")
 #: The BinderHub that the launch button opens.

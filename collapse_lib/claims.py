@@ -21,10 +21,8 @@ runs (same arguments and code, same key) and the numbers are the chapter's.
 
 from __future__ import annotations
 
-import ast
 import html
 import math
-import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -34,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .chapters import chapter_comments, chapter_defaults, chapter_values, params_path
 from .files import ROOT
 from .validation import ParameterError, check_seeds
 from .workflows import WORKFLOWS
@@ -44,67 +43,7 @@ __all__ = ["chapter_defaults", "chapter_comments", "chapter_values", "workflow_c
            "ordering_claims", "all_claims", "agreement_counts", "claims_html", "scale_table", "run_size",
            "SECTIONS", "scale_summary"]
 
-BOOK = ROOT / "book"
-
-
-# --- a chapter's parameters -------------------------------------------------------------------
-
-def _parameters_cell(chapter: str) -> str:
-    import jupytext
-
-    source = BOOK / f"{chapter}.py"
-    if not source.is_file():
-        raise ParameterError(f"no chapter {chapter!r} (no {source.relative_to(ROOT)})")
-    cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{source}: expected one cell tagged 'parameters', found {len(cells)}")
-    return cells[0].source
-
-
-def chapter_defaults(chapter: str) -> dict[str, Any]:
-    """The values of ``book/<chapter>.py``'s ``parameters`` cell (literals, in order)."""
-    out: dict[str, Any] = {}
-    for node in ast.parse(_parameters_cell(chapter)).body:
-        if isinstance(node, ast.Assign):
-            value = ast.literal_eval(node.value)
-            out.update({t.id: value for t in node.targets if isinstance(t, ast.Name)})
-    return out
-
-
-def chapter_comments(chapter: str) -> dict[str, str]:
-    """The comment of each parameter line (its units or allowed values)."""
-    out = {}
-    for line in _parameters_cell(chapter).splitlines():
-        match = re.match(r"^(\w+) = .+?  # (.+)$", line)
-        if match:
-            out[match.group(1)] = match.group(2).strip()
-    return out
-
-
-def params_path(params_file: str | Path | None) -> Path | None:
-    """A parameter file named by a chapter (relative to the repository root); "" means none."""
-    if params_file is None or not str(params_file):
-        return None
-    path = Path(params_file)
-    path = path if path.is_absolute() else ROOT / path
-    if not path.is_file():
-        raise ParameterError(f"parameter 'params_file': no file {str(params_file)!r}")
-    return path
-
-
-def chapter_values(chapter: str, params_file: str | Path | None = "") -> dict[str, Any]:
-    """A chapter's parameters as the build ran it: defaults, overlaid by the chapter's section
-    of ``params_file`` ("" for none). ``seeds``-like values stay as written (an int k or a list)."""
-    from .notebooks import check_chapter_params, load_params
-
-    values = chapter_defaults(chapter)
-    path = params_path(params_file)
-    if path is not None:
-        section = load_params(path, chapter)
-        check_chapter_params(BOOK / f"{chapter}.py", section)
-        values.update(section)
-    return values
-
+# --- a chapter's parameters (collapse_lib.chapters parses them) ------------------------------
 
 def workflow_chapter_values(params_file: str | Path | None, *, gaussian_d: int, linreg_d: int, kde_dataset: str,
                             kde_h: float) -> dict[str, dict[str, Any]]:
@@ -146,7 +85,7 @@ def _grid_arguments(chapter: str, values: Mapping[str, Any], only: Mapping[str, 
     grid = {k: _as_list(values[v]) for k, v in grid_names.items()}
     fixed = {k: values[v] for k, v in fixed_names.items()}
     if setting == "lm":
-        from .setting import check_params, get_setting
+        from .registry import check_params, get_setting
 
         fixed = check_params("lm", {k: v for k, v in values.items() if k in get_setting("lm").params})
     for name, wanted in (only or {}).items():
@@ -164,7 +103,7 @@ def stored_runs(setting: str, *, grid: Mapping[str, list[Any]], fixed: Mapping[s
     """What :func:`collapse_lib.run_grid` would return with these arguments, read from the
     result store only; None when any unit of it is not stored for the current code."""
     from .grid import SEEDS_PER_TASK, grid_cells
-    from .setting import fingerprint, get_setting
+    from .registry import fingerprint, get_setting
     from .simulate import check_run
     from .store import Store
 

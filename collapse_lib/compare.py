@@ -268,7 +268,7 @@ def load_lm_results(path: str | Path | None = None) -> pd.DataFrame | None:
     run and a full one), only the most recently written configuration is kept, with a
     warning. ``""`` means none.
     """
-    from .setting import fingerprint
+    from .registry import fingerprint
     from .store import Store, read_file
     from .workflows import WORKFLOWS
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .setting import fingerprint
+from .registry import fingerprint
 from .simulate import check_run, run_arrays, tidy_frame
 from .validation import ParameterError, check_bool, check_int, check_seeds
 from .workflows import WORKFLOWS, check_workflow
@@ -95,7 +95,8 @@ def _run_unit(job: tuple[str, str, int, list[int], dict[str, Any], dict[str, Any
 
     Module level, so that a Dask worker can import it. On a worker the task uses one thread
     (the worker's core); in this process, the setting's own choice."""
-    from .setting import get_setting, limit_threads, task_threads
+    from .registry import get_setting
+    from .setting import limit_threads, task_threads
 
     setting, workflow, T, seeds, params, options, progress = job
     started = time.perf_counter()
@@ -263,7 +264,7 @@ def run_grid(setting: str, *, workflows: str | Iterable[str] = WORKFLOWS, grid: 
     if seeds_per_task is not None:
         seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
     cells = grid_cells(grid, skip)
-    from .setting import get_setting
+    from .registry import get_setting
     from .store import Store
 
     spec = get_setting(setting)

@@ -21,8 +21,6 @@ progress bars (the stderr of tqdm, and progress widgets) are taken out of it
 from __future__ import annotations
 
 import argparse
-import ast
-import difflib
 import json
 import os
 import re
@@ -34,73 +32,11 @@ from typing import Any
 
 import yaml
 
-from .files import atomic_write
+from .chapters import chapter_sources, check_chapter_params, load_params
+from .files import ROOT, atomic_write
 from .validation import ParameterError
 
-__all__ = ["load_params", "execute_chapter", "chapter_sources", "chapter_parameter_names",
-           "check_chapter_params", "strip_progress", "main"]
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def chapter_sources(book_dir: Path = ROOT / "book") -> list[Path]:
-    """The executable chapters: jupytext percent ``.py`` files in ``book/``."""
-    return sorted(p for p in book_dir.glob("*.py") if p.read_text().startswith("# ---"))
-
-
-def chapter_parameter_names(source: str | os.PathLike[str]) -> list[str]:
-    """The names the chapter's ``parameters`` cell assigns, in order."""
-    import jupytext
-
-    nb = jupytext.read(Path(source))
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{source}: expected one cell tagged 'parameters', found {len(cells)}")
-    names = []
-    for node in ast.parse(cells[0].source).body:
-        if isinstance(node, ast.Assign):
-            names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
-    return names
-
-
-def load_params(path: str | os.PathLike[str] | None, chapter: str) -> dict[str, Any]:
-    """Parameters for ``chapter`` from a YAML file keyed by chapter name (or flat).
-
-    A file is keyed by chapter when one of its keys is a chapter name or every value is a
-    mapping; then a key that names no chapter is refused (:class:`ParameterError`, naming it
-    and the chapters).
-    """
-    if path is None:
-        return {}
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of parameters (or of chapter names to parameters)")
-    names = sorted(p.stem for p in chapter_sources())
-    keyed = bool(set(data) & set(names)) or (bool(data) and all(isinstance(v, dict) for v in data.values()))
-    if not keyed:
-        return dict(data)
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ParameterError(f"{path}: section(s) {', '.join(map(repr, unknown))} name no chapter{hint}; "
-                             f"chapters: {', '.join(names)}")
-    section = data.get(chapter) or {}
-    if not isinstance(section, dict):
-        raise ParameterError(f"{path}: section '{chapter}' must be a mapping of parameters")
-    return dict(section)
-
-
-def check_chapter_params(source: str | os.PathLike[str], params: dict[str, Any]) -> None:
-    """Refuse a parameter the chapter's ``parameters`` cell does not define (naming it and
-    the chapter's parameters)."""
-    allowed = chapter_parameter_names(source)
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ParameterError(f"chapter '{Path(source).stem}' has no parameter(s) "
-                             f"{', '.join(map(repr, unknown))}{hint}; its parameters: {', '.join(allowed)}")
+__all__ = ["execute_chapter", "strip_progress", "main"]
 
 
 def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[str] | None = None,

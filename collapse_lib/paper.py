@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .tables import format_value
+
 __all__ = ["PaperValue", "GAUSSIAN", "KDE", "LM", "LINEAR_REGRESSION", "DISCRETE", "VALUE", "compare",
            "format_value"]
 
@@ -127,19 +129,6 @@ METRIC_LABELS: dict[str, str] = {
     "mean_sq_error": "mean error", "mean_sq_error_over_first": "mean error / first fit",
     "cov_det_ratio": "det ratio", "fixation_generation": "fixation time",
 }
-
-def format_value(value: float | None, digits: int = 3) -> str:
-    """A number for a table: ``digits`` significant digits, in plain notation from 0.001 up
-    to 10^5 (1800, 95.2, 0.0123), in scientific notation beyond (2.1e-26)."""
-    if value is None or not math.isfinite(value):
-        return "–" if value is None or math.isnan(value) else str(value)
-    if value == 0:
-        return "0"
-    if abs(value) < 1e-3 or abs(value) >= 1e5:
-        return f"{value:.{max(1, digits - 1)}e}".replace("e-0", "e-").replace("e+0", "e")
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{round(value, decimals):.{decimals}f}"
-
 
 def _summary(values: np.ndarray, statistic: str) -> tuple[float, float, float]:
     """(centre, low, high): the statistic over seeds with a 95% interval.

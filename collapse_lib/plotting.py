@@ -210,7 +210,7 @@ TheoryFn = Callable[[str, Any, Any, np.ndarray], "np.ndarray | None"]
 def setting_theory(setting: str, y: str, part: pd.DataFrame, workflow: str, t: np.ndarray) -> np.ndarray | None:
     """The closed form of ``y`` (:func:`collapse_lib.theory.expected`) for the cell that
     ``part`` holds: its parameters are read from the frame's columns."""
-    from .setting import get_setting
+    from .registry import get_setting
     from .theory import expected
 
     names = [k for k in get_setting(setting).params if k in part.columns]

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .setting import Setting, check_params, get_setting
+from .registry import check_params, get_setting
+from .setting import Setting
 from .validation import ParameterError, check_bool, check_float, check_int, check_seeds
 from .workflows import check_workflow, run_chain
 

@@ -2,7 +2,7 @@
 
 One file per stored unit (setting, workflow, cell, seeds), written atomically, holding the
 tidy frame of that run and, in the Parquet metadata, everything that made it: the full
-arguments, the setting's code fingerprint (:func:`collapse_lib.setting.fingerprint`), the
+arguments, the setting's code fingerprint (:func:`collapse_lib.registry.fingerprint`), the
 versions of the library and its key dependencies, the wall time and the creation time.
 
 * The key is a hash of the arguments *and* the fingerprint: after a change to a setting's
@@ -74,7 +74,7 @@ def canonical(value: Any) -> Any:
 
 def _versions(setting: str) -> dict[str, str]:
     from . import __version__
-    from .setting import dependency_versions, get_setting
+    from .registry import dependency_versions, get_setting
 
     out = {"collapse_lib": __version__, "python": platform.python_version(),
            "pandas": pd.__version__}
@@ -101,7 +101,7 @@ class Entry:
 
     def stale(self) -> bool:
         """Whether the code that made it has changed since (or the file is broken)."""
-        from .setting import SETTINGS, fingerprint
+        from .registry import SETTINGS, fingerprint
 
         if self.meta is None or self.setting not in SETTINGS:
             return True

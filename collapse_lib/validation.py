@@ -7,10 +7,8 @@ parameter and what is allowed (explained in the chapter *How to run this book*).
 
 from __future__ import annotations
 
-import ast
 import numbers
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import SimpleNamespace
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -23,8 +21,7 @@ __all__ = [
     "check_seeds",
     "check_bool",
     "check_str",
-    "chapter_parameters",
-    "ChapterParameters",
+    "did_you_mean",
     "Int",
     "Float",
     "IntList",
@@ -39,6 +36,15 @@ __all__ = [
 
 class ParameterError(ValueError):
     """A parameter has a wrong type or value; the message names it and what is allowed."""
+
+
+def did_you_mean(name: Any, allowed: Iterable[Any]) -> str:
+    """`` (did you mean 'x'?)`` when ``name`` is close to one of ``allowed``, else ``""``: the
+    one spelling hint of the library's messages."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _describe(value: Any) -> str:
@@ -181,8 +187,8 @@ def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
 
 
 # --- chapter parameter specs -------------------------------------------------------------
-# A chapter's check cell calls ``chapter_parameters(globals(), name=Int(1), ...)``; each spec below is
-# a checker ``(name, value) -> value`` built from the functions above.
+# A chapter's check cell calls ``collapse_lib.chapters.chapter_parameters(globals(), name=Int(1),
+# ...)``; each spec below is a checker ``(name, value) -> value`` built from the functions above.
 
 def Int(minimum: int | None = None, maximum: int | None = None):
     """Spec: an int within bounds."""
@@ -237,77 +243,3 @@ def Str():
 def Seeds():
     """Spec: an int k (seeds 0..k-1) or a list of distinct ints >= 0."""
     return lambda name, v: check_seeds(v, name)
-
-
-class ChapterParameters(SimpleNamespace):
-    """A chapter's checked parameters, as attributes (see :func:`chapter_parameters`)."""
-
-    def of(self, setting: str) -> dict[str, Any]:
-        """The parameters of ``setting`` among these, checked together by the setting
-        (combinations too), with its defaults filled in for the others."""
-        from .setting import check_params, get_setting
-
-        names = get_setting(setting).params
-        return check_params(setting, {k: v for k, v in vars(self).items() if k in names})
-
-
-def _literal_cell_names(source: str) -> set[str] | None:
-    """Names a cell of plain literal assignments defines (a parameters cell, or the cell
-    papermill injects); None for any other cell."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    names: set[str] = set()
-    for node in tree.body:
-        if not isinstance(node, ast.Assign) or not all(isinstance(t, ast.Name) for t in node.targets):
-            return None
-        try:
-            ast.literal_eval(node.value)
-        except ValueError:
-            return None
-        names.update(t.id for t in node.targets)
-    return names
-
-
-def chapter_parameters(namespace: Mapping[str, Any], *, setting: str | None = None,
-                       **specs: Callable[[str, Any], Any]) -> ChapterParameters:
-    """Check a chapter's parameters and return them as attributes (the cell after
-    ``parameters`` calls this with ``globals()``).
-
-    Each parameter is named once, here, with its check (``Int(1)``, ``Seeds()`` ...); with
-    ``setting``, the parameters of that setting that the chapter defines are checked by the
-    setting's own checks. Names that the ``parameters`` cell or papermill's injected cell
-    assign but that have no check are refused, naming them and the allowed ones: a
-    misspelt ``-p n_generation 2`` fails here instead of running at the defaults.
-    """
-    from .setting import get_setting
-
-    checks: dict[str, Callable[[str, Any], Any]] = {}
-    if setting is not None:
-        checks.update({k: param.check for k, param in get_setting(setting).params.items()
-                       if k in namespace and k not in specs})
-    checks.update(specs)
-    missing = sorted(k for k in specs if k not in namespace)
-    if missing:
-        raise ParameterError(f"the chapter checks parameter(s) {missing} that its parameters cell does not define")
-    history = namespace.get("In")
-    if isinstance(history, list) and history:
-        assigned: set[str] = set()
-        for cell in history[:-1]:  # every cell run so far but this one
-            names = _literal_cell_names(cell) if isinstance(cell, str) else None
-            assigned |= names or set()
-        unknown = sorted(assigned - set(checks))
-        if unknown:
-            import difflib
-
-            allowed = sorted(checks)
-            hints = [f"{u!r} (did you mean {c[0]!r}?)" if (c := difflib.get_close_matches(u, allowed, 1)) else repr(u)
-                     for u in unknown]
-            keyed = [u for u in unknown if isinstance(namespace.get(u), dict)]
-            tip = (f"; {keyed[0]!r} holds a mapping: a parameter file keyed by chapter name is read by "
-                   "`python -m collapse_lib.notebooks CHAPTER.py -f FILE` (plain papermill takes one "
-                   "chapter's section)") if keyed else ""
-            raise ParameterError(f"unknown parameter(s) {', '.join(hints)}; this chapter's parameters are: "
-                                 f"{', '.join(allowed)}{tip}")
-    return ChapterParameters(**{k: check(k, namespace[k]) for k, check in checks.items()})

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .setting import SETTINGS, check_params, get_setting
+from .registry import SETTINGS, check_params, get_setting
 from .validation import (
     ParameterError,
     check_choice,

@@ -21,7 +21,8 @@ SMOKE_PARAMS = ROOT / "tests" / "params" / "smoke.yml"
 @pytest.fixture(scope="session")
 def smoke_notebooks() -> dict[str, Path]:
     """Executed smoke notebooks by chapter name; `make test` makes them, else made here."""
-    from collapse_lib.notebooks import chapter_sources, execute_chapter, load_params
+    from collapse_lib.chapters import chapter_sources, load_params
+    from collapse_lib.notebooks import execute_chapter
 
     out = {}
     for source in chapter_sources(ROOT / "book"):

@@ -16,7 +16,8 @@ import papermill as pm
 import pytest
 import yaml
 
-from collapse_lib.notebooks import chapter_sources, execute_chapter
+from collapse_lib.chapters import chapter_sources
+from collapse_lib.notebooks import execute_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 

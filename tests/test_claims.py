@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import collapse_lib as cl
-from collapse_lib import claims, paper
-from collapse_lib.notebooks import chapter_parameter_names, chapter_sources
+from collapse_lib import chapters, claims, paper
+from collapse_lib.chapters import chapter_parameter_names, chapter_sources
 from collapse_lib.settings.gaussian import SingularCovarianceWarning
 from collapse_lib.validation import ParameterError
 
@@ -23,31 +23,31 @@ SMOKE = "tests/params/smoke.yml"
 
 @pytest.mark.parametrize("chapter", sorted(p.stem for p in chapter_sources(ROOT / "book")))
 def test_chapter_defaults_are_the_parameters_cell(chapter):
-    defaults = claims.chapter_defaults(chapter)
+    defaults = chapters.chapter_defaults(chapter)
     assert list(defaults) == chapter_parameter_names(ROOT / "book" / f"{chapter}.py")
-    comments = claims.chapter_comments(chapter)
+    comments = chapters.chapter_comments(chapter)
     assert set(comments) == set(defaults) and all(comments.values())
 
 
 def test_chapter_values_overlay_the_parameter_file(tmp_path):
-    defaults = claims.chapter_values("gaussian")
-    smoke = claims.chapter_values("gaussian", SMOKE)
-    assert defaults == claims.chapter_defaults("gaussian")
+    defaults = chapters.chapter_values("gaussian")
+    smoke = chapters.chapter_values("gaussian", SMOKE)
+    assert defaults == chapters.chapter_defaults("gaussian")
     assert smoke["n_generations"] == 6 and smoke["ds"] == [1, 10] and smoke["sigma2"] == defaults["sigma2"]
-    assert claims.chapter_values("gaussian", ROOT / SMOKE) == smoke  # absolute paths work too
+    assert chapters.chapter_values("gaussian", ROOT / SMOKE) == smoke  # absolute paths work too
     with pytest.raises(ParameterError, match="no file"):
-        claims.chapter_values("gaussian", "no/such.yml")
+        chapters.chapter_values("gaussian", "no/such.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("gaussian:\n  n_generation: 3\n")
     with pytest.raises(ParameterError, match="n_generation"):
-        claims.chapter_values("gaussian", bad)
+        chapters.chapter_values("gaussian", bad)
     with pytest.raises(ParameterError, match="no chapter"):
-        claims.chapter_values("nonsense")
+        chapters.chapter_values("nonsense")
 
 
 def test_the_store_serves_the_chapters_runs(tmp_path):
     """A run made exactly as the Gaussian chapter makes it is read back, not recomputed."""
-    v = claims.chapter_values("gaussian", SMOKE)
+    v = chapters.chapter_values("gaussian", SMOKE)
     store = tmp_path / "store"
     assert claims.chapter_runs("gaussian", v, cache_dir=store, stored_only=True) is None
     assert claims.chapter_runs("gaussian", v, stored_only=True) is None  # no store: nothing to read
@@ -151,14 +151,14 @@ def test_language_model_claims_are_read_from_the_store_only(tmp_path):
     """The language model's runs are never recomputed by a summary page: with an empty store
     the rows say so; once the chapter's units are stored (here, made-up losses written under
     the keys the chapter's run_grid uses) they are read back."""
-    from collapse_lib.setting import fingerprint, get_setting
+    from collapse_lib.registry import fingerprint, get_setting
     from collapse_lib.simulate import check_run
     from collapse_lib.store import Store
 
     run = {"cache_dir": tmp_path}
     rows, frame = claims.lm_claims(SMOKE, run)
     assert frame is None and rows["this build"].str.startswith("not in the result store").all()
-    v = claims.chapter_values("language_models", SMOKE)
+    v = chapters.chapter_values("language_models", SMOKE)
     setting, grid, fixed = claims._grid_arguments("language_models", v, None)
     store, code, spec = Store(tmp_path), fingerprint("lm"), get_setting("lm")
     loss = {"replace": [1.0, 1.5], "accumulate-subsample": [1.0, 1.1], "accumulate": [1.0, 1.01]}

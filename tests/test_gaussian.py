@@ -9,8 +9,8 @@ import pytest
 
 import collapse_lib as cl
 from collapse_lib import theory
-from collapse_lib.settings import gaussian
 from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning, bartlett_factor
+from collapse_lib.settings.gaussian import model as gaussian
 from collapse_lib.workflows import run_chain
 
 METRICS = list(gaussian.METRICS)

@@ -10,7 +10,7 @@ import pytest
 from scipy.special import logsumexp
 
 from collapse_lib import ParameterError, simulate, theory
-from collapse_lib.settings import kde
+from collapse_lib.settings.kde import model as kde
 from collapse_lib.workflows import WORKFLOWS, run_chain, seed_rngs
 
 sklearn_neighbors = pytest.importorskip("sklearn.neighbors")

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import collapse_lib as cl
-from collapse_lib import compare, setting, store
+from collapse_lib import compare, registry, store
 from collapse_lib.store import Store, StoreWarning
 from collapse_lib.validation import ParameterError
 
@@ -80,14 +80,14 @@ def test_a_change_to_a_setting_makes_only_its_results_stale(tmp_path, monkeypatc
     cl.run_grid("gaussian", cache_dir=tmp_path, **GRID)
     cl.run_grid("discrete", grid={"n": [10]}, n_generations=3, seeds=2, cache_dir=tmp_path, progress=False)
     before = {name: cl.fingerprint(name) for name in cl.SETTINGS}
-    real = setting.source_digest
+    real = registry.source_digest
 
-    def edited(modules):  # as if collapse_lib/settings/gaussian.py had been edited
+    def edited(modules):  # as if collapse_lib/settings/gaussian/model.py had been edited
         digest = real(modules)
-        return digest + "-edited" if "collapse_lib.settings.gaussian" in modules else digest
+        return digest + "-edited" if "collapse_lib.settings.gaussian.model" in modules else digest
 
-    monkeypatch.setattr(setting, "source_digest", edited)
-    setting._fingerprint.cache_clear()
+    monkeypatch.setattr(registry, "source_digest", edited)
+    registry._fingerprint.cache_clear()
     after = {name: cl.fingerprint(name) for name in cl.SETTINGS}
     assert after["gaussian"] != before["gaussian"]
     assert all(after[k] == before[k] for k in cl.SETTINGS if k != "gaussian")
@@ -97,18 +97,18 @@ def test_a_change_to_a_setting_makes_only_its_results_stale(tmp_path, monkeypatc
     assert states == {("gaussian", True), ("gaussian", False), ("discrete", False)}
     gone = Store(tmp_path).prune()
     assert len(gone) == 12 and all(not e.stale() for e in Store(tmp_path).entries())
-    setting._fingerprint.cache_clear()
+    registry._fingerprint.cache_clear()
 
 
 def test_fingerprints_follow_the_code_that_makes_the_numbers():
-    mods = setting.source_modules("gaussian")
-    assert "collapse_lib.settings.gaussian" in mods and "collapse_lib.workflows" in mods
+    mods = registry.source_modules("gaussian")
+    assert "collapse_lib.settings.gaussian.model" in mods and "collapse_lib.workflows" in mods
     assert "collapse_lib.simulate" in mods
     for name in cl.SETTINGS:
-        used = setting.source_modules(name)
+        used = registry.source_modules(name)
         assert not {"collapse_lib.plotting", "collapse_lib.paper", "collapse_lib.notebooks",
                     "collapse_lib.store", "collapse_lib.grid", "collapse_lib.settings"} & set(used), name
-    assert "collapse_lib.settings.lm.model" in setting.source_modules("lm")
+    assert "collapse_lib.settings.lm.model" in registry.source_modules("lm")
     assert len({cl.fingerprint(name) for name in cl.SETTINGS}) == len(cl.SETTINGS)
 
 

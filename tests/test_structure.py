@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from collapse_lib.book import toc_files
-from collapse_lib.notebooks import chapter_sources
+from collapse_lib.chapters import chapter_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = {p.stem for p in chapter_sources(ROOT / "book")}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import collapse_lib as cl
+from collapse_lib.chapters import chapter_parameters
 from collapse_lib.validation import (
     ChoiceList,
     Float,
@@ -14,7 +15,6 @@ from collapse_lib.validation import (
     IntList,
     ParameterError,
     Seeds,
-    chapter_parameters,
     check_float_list,
     check_int,
     check_seeds,

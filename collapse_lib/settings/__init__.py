@@ -1,16 +1,7 @@
-"""The task-settings, one module each, and their registry :data:`SETTINGS`.
+"""The task-settings, one folder each: ``collapse_lib/settings/<name>/``.
 
-Each module defines ``SETTING``, a :class:`collapse_lib.setting.Setting`: its parameters,
-metrics, the point-by-point task of the generic loop and, where one exists, a batched fast
-path. Nothing is imported here: a setting's module is loaded when it is first used. Adding
-a setting is one module in this folder plus one line below.
+A folder holds the whole of a setting: its model (``model.py``, or ``task.py`` for the
+language model: the ``SETTING`` of :mod:`collapse_lib.setting`'s protocol, its task and fast
+path), its theory, its reference numbers with their provenance, and its claims. The
+registry of settings is :data:`collapse_lib.registry.SETTINGS`; nothing is imported here.
 """
-
-#: Setting name -> module that defines ``SETTING``.
-SETTINGS: dict[str, str] = {
-    "gaussian": "collapse_lib.settings.gaussian",
-    "kde": "collapse_lib.settings.kde",
-    "lm": "collapse_lib.settings.lm.task",
-    "linear_regression": "collapse_lib.settings.linear_regression",
-    "discrete": "collapse_lib.settings.discrete",
-}

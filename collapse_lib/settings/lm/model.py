@@ -591,7 +591,7 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
     from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
     from ...files import atomic_write
-    from ...setting import source_digest
+    from ...registry import source_digest
 
     hparams = dict(vocab_size=vocab_size, d_model=d_model, n_layer=n_layer, n_head=n_head,
                    max_len=max_len, steps=steps, batch_size=batch_size, lr=lr, warmup=warmup,

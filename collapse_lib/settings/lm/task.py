@@ -418,7 +418,7 @@ SETTING = Setting(
 def check_params(params: dict[str, Any]) -> dict[str, Any]:
     """Check language-model parameters as :func:`~collapse_lib.simulate.simulate` will
     (unknown names, types, ranges, combinations) and return them with the defaults filled in."""
-    from ...setting import check_params as check
+    from ...registry import check_params as check
 
     return check(SETTING, dict(params))
 

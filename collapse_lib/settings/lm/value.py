@@ -88,7 +88,7 @@ def cell_steps(design: str, total: int, *, epochs: float, fixed_steps: int, batc
 
 
 def _code_digest() -> str:
-    from ...setting import source_digest
+    from ...registry import source_digest
 
     return source_digest([__name__])
 
@@ -146,7 +146,7 @@ def run_lm_value(lm_params: Mapping[str, Any], *, num_real: Sequence[int], num_s
     fit_seconds, eval_seconds, sample_seconds. ``attrs``: ``computed`` and ``cached`` (cells
     computed by this call and read from the store), ``capped``, ``seconds``.
     """
-    from ...setting import fingerprint
+    from ...registry import fingerprint
     from ...store import Store
     from ...value import CappedWarning
 

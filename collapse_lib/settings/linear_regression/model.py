@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..setting import Param, Setting
-from ..validation import check_float, check_int
-from ..workflows import seed_rngs
+from ...setting import Param, Setting
+from ...validation import check_float, check_int
+from ...workflows import seed_rngs
 
 __all__ = ["METRICS", "SETTING", "LinearProblem", "LinearRegressionTask", "RegressionFit", "RegressionTask",
            "design_pinv", "draw_problem", "ols", "regime", "run_batched"]

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..setting import Param, Setting, task_threads
-from ..validation import ParameterError, check_float, check_int
-from ..workflows import run_chain, seed_rngs
+from ...setting import Param, Setting, task_threads
+from ...validation import ParameterError, check_float, check_int
+from ...workflows import run_chain, seed_rngs
 
 __all__ = ["METRICS", "SETTING", "GaussianFit", "GaussianNLLTask", "GaussianTask", "SingularCovarianceWarning",
            "bartlett_factor", "bartlett_from", "fitted_path", "run_batched"]

@@ -41,9 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..setting import Param, Setting
-from ..validation import ParameterError, check_bool, check_choice, check_float, check_int
-from ..workflows import check_workflow, run_chain, seed_rngs
+from ...setting import Param, Setting
+from ...validation import ParameterError, check_bool, check_choice, check_float, check_int
+from ...workflows import check_workflow, run_chain, seed_rngs
 
 __all__ = [
     "DATASETS",

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..setting import Param, Setting
-from ..validation import ParameterError, check_int, check_seeds
-from ..workflows import check_workflow, seed_rngs
+from ...setting import Param, Setting
+from ...validation import ParameterError, check_int, check_seeds
+from ...workflows import check_workflow, seed_rngs
 
 __all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
            "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS"]
