@@ -31,7 +31,7 @@
 # - Count the examples each workflow trains on, per generation and in total.
 
 # %% tags=["parameters"]
-n_generations = 50  # generations T (int ≥ 2); the paper uses 100
+n_generations = 100  # generations T (int ≥ 2); the paper uses 100
 seeds = 100  # independent chains per setting: an int k (seeds 0..k-1) or a list of ints
 n = 100  # samples per generation, in every setting (int ≥ 2)
 plateau_last = 10  # the plateau level is the mean over this many last generations (int ≥ 1, at most n_generations)
@@ -96,6 +96,7 @@ glue("a_T", T, display=False)
 glue("a_seeds", len(p.seeds), display=False)
 glue("a_n", p.n, display=False)
 glue("a_specs", workflow_pages.join_words([workflow_pages.spec_text(s) for s in specs]), display=False)
+glue("a_instead", workflow_pages.instead_sentence(specs, p.n), display=False)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "The three workflows in every setting on one scale, relative to the first fit (mean over seeds, 95% band), one panel per setting. Errors that start near zero are divided by their first-fit value (log axis; the dashed grey line is $\\pi^2/6$, Accumulate's ceiling, where a setting declares it); a negative log-likelihood is shown as its excess over generation 1.", "name": "fig-subsample-settings"}}
 bounded = [name for name, _ in claims.settings_with("BOUND")]
@@ -121,7 +122,8 @@ display(HTML(workflow_pages.levels_table(levels, specs)))
 
 # %% [markdown]
 # This build compares {glue:text}`a_specs`, each at $n$ = {glue:text}`a_n` with
-# {glue:text}`a_seeds` seeds over {glue:text}`a_T` generations. {glue:text}`a_order`
+# {glue:text}`a_seeds` seeds over {glue:text}`a_T` generations. {glue:text}`a_instead`
+# {glue:text}`a_order`
 #
 # The table gives each curve's level: its mean over the last generations
 # {glue:text}`a_window` with the 95% interval over seeds, relative to the first fit (or in

@@ -73,9 +73,13 @@ def headline_specs(n: int, params_file: str = "") -> list[SettingSpec]:
     """One :class:`SettingSpec` per registered setting with a headline
     (:class:`collapse_lib.claims.Headline`), at ``n`` samples per generation: the headline's
     cell of the setting chapter's grid, with the chapter's fixed parameters, as the chapter
-    ran it (``params_file``: the parameter file the book was built with)."""
+    ran it (``params_file``: the parameter file the book was built with). A setting that
+    cannot run at ``n`` (its parameter check refuses it, e.g. where no fit exists) keeps its
+    headline's own ``n``; its spec's ``extra`` then says so (``instead``) and why (``why``).
+    Settings whose runs take minutes (the chapter's ``expensive``) are left out."""
     from .chapters import chapter_values
     from .claims import settings_with
+    from .registry import check_params
 
     specs = []
     for name, module in settings_with("HEADLINE"):
@@ -84,11 +88,17 @@ def headline_specs(n: int, params_file: str = "") -> list[SettingSpec]:
         values = chapter_values(module.CHAPTER.chapter, params_file)
         head = module.HEADLINE
         chosen = head.cell(values)
-        cell = {**{k: values[v] for k, v in module.CHAPTER.fixed.items()}, **chosen, "n": int(n)}
+        own = {**{k: values[v] for k, v in module.CHAPTER.fixed.items()}, **chosen}
+        cell, extra = {**own, "n": int(n)}, {}
+        try:
+            check_params(name, cell)
+        except ParameterError as err:  # e.g. no fit exists at this n: the chapter's own cell instead
+            check_params(name, own)
+            cell, extra = own, {"instead": f"n = {own['n']}", "why": str(err)}
         label = f"{module.CHAPTER.title}: {head.label.split(': ', 1)[-1]}"
-        where = ", ".join(f"{k} = {v}" for k, v in chosen.items() if k != "n")
+        where = ", ".join(f"{k} = {v}" for k, v in chosen.items() if k != "n" or extra)
         specs.append(SettingSpec(name, head.metric, cell, head.normalise, label, derive=head.derive,
-                                 unit=head.unit, where=where, quiet=tuple(module.CHAPTER.quiet)))
+                                 unit=head.unit, where=where, quiet=tuple(module.CHAPTER.quiet), extra=extra))
     return specs
 
 
@@ -168,7 +178,9 @@ def reference_claims(frame: pd.DataFrame, specs: Iterable[SettingSpec]) -> pd.Da
     :func:`collapse_lib.verdicts.compare`'s: the reference's range and source, this build's
     statistic with its interval at the reference's generation (*not run at this scale* where
     the run is shorter), the closed form where the setting's theory has one
-    (:func:`collapse_lib.theory.expected`), and the verdict.
+    (:func:`collapse_lib.theory.expected`; for a metric ``<m>_over_first``, in units of the
+    first fit's expected error, the closed form of ``<m>`` at t over its value at t = 1),
+    and the verdict.
     """
     from .claims import link
     from .registry import part
@@ -191,13 +203,34 @@ def reference_claims(frame: pd.DataFrame, specs: Iterable[SettingSpec]) -> pd.Da
         def closed_form(ref: Any, spec: SettingSpec = spec) -> float | None:
             if ref.t is None:
                 return None
-            value = expected(spec.setting, ref.metric, ref.workflow, ref.t, **{**spec.params, **ref.conditions})
+            params = {**spec.params, **ref.conditions}
+            metric = ref.metric.removesuffix(_OVER_FIRST)
+            value = expected(spec.setting, metric, ref.workflow, ref.t, **params)
+            if value is None:
+                return None
+            if metric != ref.metric:
+                first = expected(spec.setting, metric, ref.workflow, 1, **params)
+                value = None if first is None else np.asarray(value, dtype=float) / np.asarray(first, dtype=float)
             return None if value is None else float(np.asarray(value).ravel()[0])
 
         rows.append(compare(runs, refs, family=spec.setting, setting=spec.setting, section=section,
-                            theory=closed_form))
+                            theory=closed_form, metric_label=_metric_label))
     rows = [r for r in rows if not r.empty]
     return pd.concat(rows, ignore_index=True) if rows else empty_rows()
+
+
+#: The suffix of a metric in units of the first fit's expected error (e.g. the Gaussian's
+#: ``mean_sq_error_over_first``).
+_OVER_FIRST = "_over_first"
+
+
+def _metric_label(ref: Any) -> str:
+    """A reference's metric as a table names it: its own label, else its column's name in words."""
+    if ref.label:
+        return ref.label
+    words = {"sq": "squared", "nll": "NLL", "mse": "MSE", "kl": "KL", "det": "determinant"}
+    base = " ".join(words.get(w, w) for w in ref.metric.removesuffix(_OVER_FIRST).split("_"))
+    return f"{base} / first fit" if ref.metric.endswith(_OVER_FIRST) else base
 
 
 def plateau_levels(frame: pd.DataFrame, *, last: int, value: str = "normalised",

@@ -29,7 +29,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from . import plotting, stats
 from .claims import ChapterGrid, Context, View, settings_with
@@ -40,8 +40,8 @@ from .theory import PI2_OVER_6
 __all__ = ["Entry", "METHOD_LABEL", "chapter_of", "cell_text", "draw_view", "view_figure", "bound_views",
            "last_generation", "last_generation_table", "theory_phrase", "summary_markdown", "comparison_figure",
            "levels_table", "level_sentence", "excess_sentence", "ordering_sentence", "plateau_table",
-           "verdict_sentence", "spec_text", "spec_phrase", "log_axis", "number_word", "count_words", "join_words",
-           "stored_phrase"]
+           "verdict_sentence", "spec_text", "spec_phrase", "instead_sentence", "log_axis", "number_word",
+           "count_words", "join_words", "stored_phrase"]
 
 #: (setting, view, runs, the setting chapter's parameter values), as
 #: :func:`collapse_lib.claims.workflow_views` returns them.
@@ -67,8 +67,13 @@ def log_axis(ax: plt.Axes, axis: str = "y") -> None:
     decade (a wide axis would crowd; a narrow one has no major tick to read)."""
     getattr(ax, f"set_{axis}scale")("log")
     low, high = getattr(ax, f"get_{axis}lim")()
+    target = getattr(ax, f"{axis}axis")
     if low > 0 and high / low > 10:
-        getattr(ax, f"{axis}axis").set_minor_formatter(NullFormatter())
+        target.set_minor_formatter(NullFormatter())
+    else:
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        target.set_major_formatter(plain)
+        target.set_minor_formatter(plain)
 
 
 def count_words(count: int, noun: str, plural: str | None = None) -> str:
@@ -271,7 +276,8 @@ def last_generation_table(rows: pd.DataFrame) -> str:
             setting = f'<a href="{escape(r["chapter"])}.html">{escape(r["title"])}</a>'
             setting += small(escape(r["shape"] + (f"; {r['where']}" if r["where"] else "")))
             previous = r["setting"]
-        theory = "–" if r["theory"] is None else nowrap(escape(format_value(r["theory"])))
+        known = r["theory"] is not None and math.isfinite(float(r["theory"]))
+        theory = nowrap(escape(format_value(float(r["theory"])))) if known else "–"
         if r["inside"] is False:
             theory += small("outside the interval")
         out.append([setting, nowrap(escape(f"{r['hue']} = {r['value']}")), escape(r["t"]),
@@ -289,15 +295,17 @@ def theory_phrase(rows: pd.DataFrame) -> str:
     if total == 0:
         return "No line shown has a closed form to set beside it."
     outside = judged[judged["inside"] == False]  # noqa: E712 -- a column of True/False/None
-    lines = "the one line that has one" if total == 1 else f"all {number_word(total)} lines that have one"
+    lines = "the one line that has one" if total == 1 else "both lines that have one" if total == 2 else \
+        f"all {number_word(total)} lines that have one"
     if outside.empty:
         return f"The closed form lies inside this build's 95% interval on {lines}."
-    where = join_words([f"{r['title']} at {r['hue']} = {r['value']}" for _, r in outside.iterrows()])
-    if total == 1:
-        return f"The closed form lies outside this build's 95% interval on {lines} ({where})."
+    where = join_words([f"{title} at {group['hue'].iloc[0]} = {join_words([str(v) for v in group['value']])}"
+                        for title, group in outside.groupby("title", sort=False)])
+    chance = f"; chance alone would put about {format_value(0.05 * total, 2)} outside" if total > 1 else ""
+    if len(outside) == total:
+        return f"The closed form lies outside this build's 95% interval on {lines} ({where}){chance}."
     return (f"The closed form lies outside this build's 95% interval on {number_word(len(outside))} of the "
-            f"{number_word(total)} lines that have one ({where}); chance alone would put about "
-            f"{format_value(0.05 * total, 2)} outside.")
+            f"{number_word(total)} lines that have one ({where}){chance}.")
 
 
 def summary_markdown(entries: Sequence[Entry]) -> str:
@@ -356,6 +364,8 @@ def levels_table(levels: pd.DataFrame, specs: Sequence[Any]) -> str:
             unit = "ratio to the first fit" if spec.normalise == "ratio" else \
                 f"excess over the first fit{f' ({spec.unit})' if spec.unit else ''}"
             setting = escape(spec.label) + small(escape(unit + (f"; {spec.where}" if spec.where else "")))
+            if "why" in spec.extra:
+                setting += small(escape(f"not at the common n: {spec.extra['why']}"))
             previous = r["setting"]
         out.append([setting, escape(plotting.WORKFLOW_LABEL.get(r["workflow"], r["workflow"])),
                     nowrap(escape(format_value(r["at_value"]))),
@@ -492,6 +502,21 @@ def _metric(spec: Any) -> str:
 def spec_text(spec: Any) -> str:
     """``"Multivariate Gaussians (mean error, d = 10)"``: a compared setting, its metric and cell."""
     return f"{_title(spec)} ({_metric(spec)}{', ' + spec.where if spec.where else ''})"
+
+
+def instead_sentence(specs: Sequence[Any], n: int) -> str:
+    """A sentence naming the compared settings that run at their chapter's own ``n`` because
+    their parameter check refuses ``n`` (:func:`collapse_lib.compare.headline_specs`; the
+    table of :func:`levels_table` gives the reason); "" when every setting runs at ``n``."""
+    moved = [spec for spec in specs if "instead" in spec.extra]
+    if not moved:
+        return ""
+    if len(moved) == 1:
+        return (f"{_title(moved[0])} runs at its chapter's cell instead, {moved[0].extra['instead']}: its parameter "
+                f"check refuses n = {n} (the table below gives the reason).")
+    names = join_words([f"{_title(spec)} ({spec.extra['instead']})" for spec in moved])
+    return (f"{names} run at their chapters' cells instead: their parameter checks refuse n = {n} (the table "
+            "below gives the reasons).")
 
 
 def spec_phrase(spec: Any) -> str:

@@ -183,6 +183,11 @@ def test_headline_specs_come_from_the_registry():
         assert spec.params["n"] == 37 and spec.metric == module.HEADLINE.metric
         assert spec.label.startswith(module.CHAPTER.title) and "n =" not in spec.where
         assert spec.quiet == tuple(module.CHAPTER.quiet)
+    # a setting that refuses the common n keeps its headline's own cell, and says why
+    refused = {s.setting: s for s in C.headline_specs(1, "tests/params/smoke.yml") if "instead" in s.extra}
+    assert "gaussian" in refused and refused["gaussian"].params["n"] == 100
+    assert refused["gaussian"].extra["instead"] == "n = 100" and "'n'" in refused["gaussian"].extra["why"]
+    assert "n = 100" in refused["gaussian"].where
 
 
 def test_reference_claims_judge_the_compared_cells(monkeypatch):
@@ -212,3 +217,77 @@ def test_reference_claims_judge_the_compared_cells(monkeypatch):
         monkeypatch.setattr(module, "REFERENCES", (planted,))
         rows = C.reference_claims(runs, [spec])
         assert len(rows) == 1 and rows.verdict.iloc[0] in verdicts
+
+
+# --- the pages' helpers (collapse_lib.workflow_pages) ----------------------------------------------
+
+def _toy_view(theory=True, **kwargs):
+    from collapse_lib.claims import View
+
+    return View(title="Toy: growth", shape="growth", y="err", ylabel="error", cell=lambda values: {"d": [3]},
+                theory=(lambda part_, ts: ts.astype(float)) if theory else None,
+                summary=lambda runs: f"**Growth** (toy). Up to {runs.err.max():.1f}.", **kwargs)
+
+
+def _toy_runs(seeds=8, T=5, ns=(10, 20), slope=1.0):
+    rng = np.random.default_rng(1)
+    rows = [{"seed": s, "generation": t, "n": n, "d": 3, "err": slope * t + 0.1 * rng.standard_normal()}
+            for n in ns for s in range(seeds) for t in range(1, T + 1)]
+    return pd.DataFrame(rows)
+
+
+def test_view_figure_one_panel_per_entry_and_none_empty():
+    import matplotlib.pyplot as plt
+
+    from collapse_lib import workflow_pages as W
+
+    entries = [("gaussian", _toy_view(), _toy_runs(), {}) for _ in range(3)]
+    fig, axes = W.view_figure(entries)
+    try:
+        visible = [ax for ax in axes.flat if ax.get_visible()]
+        assert axes.shape == (2, 2) and len(visible) == 3       # the fourth panel is hidden
+        assert visible[0].get_title() == "Toy: growth\nd = 3"
+        labels = visible[0].get_legend_handles_labels()[1]
+        assert labels == ["n = 10", "n = 20", "theory"]
+    finally:
+        plt.close(fig)
+
+
+def test_last_generation_table_and_sentences():
+    from collapse_lib import workflow_pages as W
+
+    entries = [("gaussian", _toy_view(), _toy_runs(), {}), ("kde", _toy_view(theory=False), _toy_runs(), {})]
+    rows = W.last_generation(entries)
+    assert len(rows) == 4 and list(rows.t) == [5] * 4
+    iv = stats.mean_interval(_toy_runs().query("n == 10 and generation == 5").err)
+    assert rows["mean"].iloc[0] == pytest.approx(iv.centre) and rows["low"].iloc[0] == pytest.approx(iv.low)
+    assert rows.inside.iloc[0] is True and math.isnan(rows.theory.iloc[2]) and rows.inside.iloc[2] is None
+    html = W.last_generation_table(rows)
+    assert html.count("<tr>") == 5 and 'href="gaussian.html"' in html and html.count("Student t") == 4
+    assert W.theory_phrase(rows) == "The closed form lies inside this build's 95% interval on both lines that have " \
+                                    "one."
+    off = W.last_generation([("gaussian", _toy_view(), _toy_runs(slope=2.0), {})])
+    assert W.theory_phrase(off).startswith("The closed form lies outside this build's 95% interval on both lines that "
+                                           "have one (Multivariate Gaussians at n = 10 and 20);")
+    mixed = pd.concat([rows, off.iloc[:1]], ignore_index=True)
+    assert "on one of the three lines that have one" in W.theory_phrase(mixed)
+    summary = W.summary_markdown(entries)
+    assert summary.startswith("- **Growth** (toy).") and summary.count("\n") == 1
+
+
+def test_phrases_read_as_a_person_writes():
+    from collapse_lib import workflow_pages as W
+
+    assert [W.count_words(k, "cell") for k in (0, 1, 3, 12)] == ["no cells", "one cell", "three cells", "12 cells"]
+    assert W.join_words(["a"]) == "a" and W.join_words(["a", "b", "c"]) == "a, b and c"
+    runs = _toy_runs()
+    runs.attrs.update(units=4, cached=[{}] * 4)
+    assert W.stored_phrase([runs]) == "All four runs were read from the result store."
+    runs.attrs.update(cached=[])
+    assert W.stored_phrase([runs]).startswith("The result store held none of the four runs")
+    rows = pd.DataFrame({"verdict": ["reproduced", "not run at this scale", "not run at this scale"]})
+    assert W.verdict_sentence(rows) == ("Of the three reference numbers, one is reproduced and two were not run at "
+                                        "this scale.")
+    assert W.verdict_sentence(rows.iloc[1:]) == "None of the two reference numbers was run at this scale."
+    assert W.verdict_sentence(rows.iloc[:1]) == "The one reference number is reproduced."
+    assert W.verdict_sentence(rows.iloc[:0]) == "No reference number applies here."
