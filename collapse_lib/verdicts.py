@@ -164,11 +164,13 @@ def judge(interval: stats.Interval, low: float, high: float) -> Verdict:
         return Verdict("differs", detail)
     underpowered = _overlaps(interval, 2 * low, 2 * high) or _overlaps(interval, low / 2, high / 2)
     seeds = None
-    if underpowered:
+    power = ""
+    if underpowered and low > 0 and high >= 2 * low:
+        power = (f"; the reference's own range spans a factor of {high / low:.1f}, so no build can tell it "
+                 "from twice or half of it")
+    elif underpowered:
         room = min(2 * low - interval.centre, interval.centre - high / 2)
         seeds = stats.seeds_to_resolve(interval, room) if room > 0 else None
-    power = ""
-    if underpowered:
         power = (f"; underpowered: about {seeds:,} seeds would tell a factor of 2" if seeds else
                  "; underpowered: it cannot tell a factor of 2")
     if low <= interval.low and interval.high <= high:
