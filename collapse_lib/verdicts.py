@@ -179,7 +179,8 @@ def judge(interval: stats.Interval, low: float, high: float) -> Verdict:
     if interval.low > 0 and low > 0:
         hidden = max(_relative_gap(interval.high, high) if interval.high > high else 0.0,
                      _relative_gap(interval.low, low) if interval.low < low else 0.0)
-        detail = f"a difference of up to {100 * hidden:.0f}% beyond the range could hide in the interval"
+        pct = f"{100 * hidden:.1f}" if hidden < 0.1 else f"{100 * hidden:.0f}"
+        detail = f"a difference of up to {pct}% beyond the range could hide in the interval"
     else:
         hidden = max(interval.high - high, low - interval.low, 0.0)
         detail = f"a difference of up to {format_value(hidden)} beyond the range could hide in the interval"
