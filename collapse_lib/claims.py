@@ -9,9 +9,11 @@ The machinery only: each setting's folder holds its own claims
   :func:`collapse_lib.run_grid` (which chapter list parameter is which grid axis), so that
   any page can read that chapter's runs back from the result store (same arguments, same
   key: the chapter's own numbers);
-* ``claims(ctx) -> ClaimSet``: its rows (:func:`collapse_lib.verdicts.compare`: this
-  build beside each reference number, with the verdict) and the runs they came from;
-  its chapter and the results page call the same function;
+* ``claims(ctx, *, references=None, with_runs=True) -> ClaimSet``: its rows
+  (:func:`collapse_lib.verdicts.compare`: this build beside each reference number, with the
+  verdict) and the chapter's runs (for the bound and the ordering; skipped with
+  ``with_runs=False``); ``references`` replaces its reference numbers (the tests plant
+  wrong ones); its chapter and the results page call the same function;
 * optionally ``HEADLINE`` (:class:`Headline`: one metric and cell that the cross-setting
   comparisons use), ``BOUND`` (:class:`Bound`: Accumulate's pi^2/6 claim), and ``VIEWS``
   (workflow -> :class:`View`: its panel in the chapters *Replace* and *Accumulate*).
@@ -44,9 +46,9 @@ from .verdicts import ROW_COLUMNS, empty_rows, row
 from .workflows import WORKFLOWS
 
 __all__ = ["ChapterGrid", "Headline", "Bound", "View", "Context", "ClaimSet", "chapter_runs", "stored_runs",
-           "settings_with", "setting_claims", "bound_claims", "ordering_claims", "all_claims", "with_multiplicity",
-           "verdict_counts", "claims_html", "link", "workflow_views", "scale_table", "scale_summary", "run_size",
-           "FAMILY_LABEL"]
+           "settings_with", "claims_module", "setting_claims", "bound_claims", "ordering_claims", "all_claims",
+           "with_multiplicity", "family_label", "verdict_counts", "claims_html", "link", "workflow_views",
+           "scale_table", "scale_summary", "run_size", "FAMILY_LABEL"]
 
 
 # --- how a setting's chapter runs its grid ---------------------------------------------------
@@ -223,14 +225,19 @@ class Context:
     """What a page knows when it gathers claims: the parameter file the book was built with
     (``""``: the chapters' defaults), where runs are stored and run (``run``: the keyword
     arguments of :func:`collapse_lib.grid.runner`), and whether expensive settings may be
-    computed when the store lacks them (``compute_expensive``)."""
+    computed when the store lacks them (``compute_expensive``). ``overrides``: chapter ->
+    its parameter values, for a chapter that passes its own (possibly set with
+    ``papermill -p``) instead of reading them from its source and the parameter file."""
 
     params_file: str = ""
     run: Mapping[str, Any] = field(default_factory=dict)
     compute_expensive: bool = False
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def values(self, chapter: str) -> dict[str, Any]:
         """The chapter's parameters as this build ran it."""
+        if chapter in self.overrides:
+            return dict(self.overrides[chapter])
         return chapter_values(chapter, self.params_file)
 
     def runs(self, spec: ChapterGrid, values: Mapping[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame | None:
@@ -258,6 +265,11 @@ def link(spec: ChapterGrid, anchor: str | None = None, text: str | None = None) 
     anchor = spec.anchor if anchor is None else anchor
     label = text or spec.title
     return f'<a href="{spec.chapter}.html#{anchor}">{escape(label)}</a>'
+
+
+def claims_module(name: str) -> Any:
+    """Setting ``name``'s claims module (None where it has none)."""
+    return part(name, "claims")
 
 
 def settings_with(attribute: str) -> list[tuple[str, Any]]:
@@ -293,6 +305,10 @@ def family_label(family: str) -> str:
 
 
 # --- the families that compare settings ------------------------------------------------------
+
+#: Where the book shows Accumulate's bound across settings.
+BOUND_SECTION = '<a href="accumulate.html#where-the-sum-is-exact">Accumulate: where the sum is exact</a>'
+
 
 def bound_claims(runs: Mapping[str, pd.DataFrame | None], *, alpha: float = 0.05) -> pd.DataFrame:
     """Accumulate stays below pi^2/6 times the first fit's error, tested jointly over every
@@ -347,7 +363,7 @@ def bound_claims(runs: Mapping[str, pd.DataFrame | None], *, alpha: float = 0.05
                         workflow="Accumulate", where=f"all {len(cells)} cells; closest to the bound: {where}",
                         metric=f"{bound.label} / first-fit error", t=T,
                         note="a bound on the expectation, tested in every cell at once (one-sided t, Holm)",
-                        reference=f"≤ {format_value(PI2_OVER_6)}", range_lo=0.0, range_hi=PI2_OVER_6,
+                        reference=f"≤ π²/6 ≈ {format_value(PI2_OVER_6)}", range_lo=0.0, range_hi=PI2_OVER_6,
                         source="the paper's theory (Dey & Donoho 2024)",
                         value=iv.centre, low=iv.low, high=iv.high, seeds=iv.n, method=iv.method,
                         theory=format_value(limit) if limit is not None else format_value(
@@ -355,7 +371,7 @@ def bound_claims(runs: Mapping[str, pd.DataFrame | None], *, alpha: float = 0.05
                         theory_value=limit if limit is not None else float(basel_partial_sum(T)),
                         theory_inside=None if limit is None else bool(iv.contains(limit)),
                         verdict=verdict, detail=detail, p_value=float(np.nanmin(adjusted)),
-                        section=link(module.CHAPTER), **{"this build": iv.text()}))
+                        section=BOUND_SECTION, **{"this build": iv.text()}))
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS)) if rows else empty_rows()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ... import stats
 from ...claims import ChapterGrid, ClaimSet, Context, Headline, View, link
 from ...tables import format_value
 from ...verdicts import Reference, compare
@@ -16,7 +17,7 @@ from . import theory
 from .model import replace_fixation_times
 from .reference import REFERENCES
 
-__all__ = ["CHAPTER", "HEADLINE", "VIEWS", "claims", "entropy_deficit", "fixation_runs"]
+__all__ = ["CHAPTER", "HEADLINE", "VIEWS", "claims", "entropy_deficit", "fixation_rows", "summarise_fixation"]
 
 CHAPTER = ChapterGrid(chapter="discrete", setting="discrete", title="Discrete distributions",
                       grid={"n": "ns"}, fixed={"k": "k"})
@@ -74,38 +75,72 @@ VIEWS: dict[str, View] = {
 }
 
 
-def fixation_runs(values: Mapping[str, Any], ns: list[int] | None = None) -> pd.DataFrame:
-    """Replace chains run to fixation (or to the chapter's cap), one row per chain, with
-    ``fixation_generation`` (a chain still going at the cap counts at the cap: a lower bound)."""
-    k = int(values["k"])
-    ns = [int(n) for n in (ns if ns is not None else values["ns"])]
-    if not ns:
-        return pd.DataFrame()
-    fix = pd.concat([replace_fixation_times(n, k, values["fixation_seeds"], values["fixation_max_generations"])
-                     for n in ns], ignore_index=True)
-    capped = np.where(fix.censored, fix.max_generations, fix.fixation_generation)
-    return fix.assign(workflow="replace", fixation_generation=capped)
-
-
 def _closed_form(ref: Reference) -> float | None:
-    return theory.fixation_time(int(ref.conditions["n"]), int(ref.conditions["k"]))[0]
+    """The exact expected fixation time where the Markov chain is small enough to solve; None
+    where only the diffusion approximation is known (the row's note gives it)."""
+    value, exact = theory.fixation_time(int(ref.conditions["n"]), int(ref.conditions["k"]))
+    return value if exact else None
 
 
-def claims(ctx: Context) -> ClaimSet:
-    """The authors' fixation times beside the chapter's Replace chains run to fixation."""
-    values = ctx.values(CHAPTER.chapter)
-    ns = [n for n in values["ns"] if any(r.conditions["n"] == n and r.conditions["k"] == values["k"]
-                                         for r in REFERENCES)]
-    frame = fixation_runs(values, ns)
-    rows = compare(frame if not frame.empty else None, REFERENCES, family="discrete", setting="discrete",
+def fixation_rows(fix: pd.DataFrame, values: Mapping[str, Any], refs: tuple[Reference, ...] = REFERENCES
+                  ) -> pd.DataFrame:
+    """The authors' fixation times beside Replace chains run to fixation (``fix``: from
+    :func:`collapse_lib.settings.discrete.model.replace_fixation_times` or
+    :func:`fixation_runs`). A capped mean is a lower bound: a row whose chains hit the cap
+    is judged only when even that bound lies above the reference."""
+    frame = fix.assign(workflow="replace", fixation_generation=np.where(
+        fix.censored, fix.max_generations, fix.fixation_generation)) if not fix.empty else fix
+    rows = compare(frame if not frame.empty else None, refs, family="discrete", setting="discrete",
                    section=link(CHAPTER), theory=_closed_form, metric_label=lambda r: "generations to fixation")
-    for i, ref in enumerate(REFERENCES):  # a capped mean is a lower bound: only "above" can be judged
-        if frame.empty or ref.conditions["n"] not in set(frame.n):
+    for i, ref in enumerate(refs):
+        approx, exact = theory.fixation_time(int(ref.conditions["n"]), int(ref.conditions["k"]))
+        if not exact:
+            rows.loc[i, "note"] = f"the diffusion approximation gives {format_value(approx)} (not exact)"
+        if frame.empty or ref.conditions["n"] not in set(frame.n) or ref.conditions["k"] != int(values["k"]):
             continue
         censored = float(frame.loc[frame.n == ref.conditions["n"], "censored"].mean())
-        if censored > 0 and rows.at[i, "verdict"] != "not run at this scale" and not rows.at[i, "low"] > ref.high:
-            cap = int(values["fixation_max_generations"])
-            rows.loc[i, ["verdict", "detail", "p_value"]] = [
-                "not run at this scale", f"{100 * censored:.0f}% of the chains were still going at the cap of "
-                f"{cap:,} generations: the mean shown is a lower bound", 1.0]
-    return ClaimSet(rows, ctx.runs(CHAPTER, values))
+        if censored > 0:
+            rows.loc[i, "note"] = "; ".join(filter(None, [rows.at[i, "note"], f"{100 * censored:.0f}% of the chains "
+                                                          "hit the cap: the mean is a lower bound"]))
+            if rows.at[i, "verdict"] != "not run at this scale" and not rows.at[i, "low"] > ref.high:
+                cap = int(frame.loc[frame.n == ref.conditions["n"], "max_generations"].max())
+                rows.loc[i, ["verdict", "detail", "p_value"]] = [
+                    "not run at this scale", f"chains still going at the cap of {cap:,} generations: a lower "
+                    "bound that does not reach the reference cannot be judged", 1.0]
+    return rows
+
+
+def claims(ctx: Context, *, references: tuple[Reference, ...] | None = None, with_runs: bool = True) -> ClaimSet:
+    """The authors' fixation times beside the chapter's Replace chains run to fixation
+    (``references`` and ``with_runs`` as for every setting's claims)."""
+    refs = REFERENCES if references is None else tuple(references)
+    values = ctx.values(CHAPTER.chapter)
+    ns = [n for n in values["ns"] if any(r.conditions["n"] == n and r.conditions["k"] == values["k"]
+                                         for r in refs)]
+    fix = pd.concat([replace_fixation_times(int(n), int(values["k"]), values["fixation_seeds"],
+                                            values["fixation_max_generations"]) for n in ns],
+                    ignore_index=True) if ns else pd.DataFrame()
+    return ClaimSet(fixation_rows(fix, values, refs), ctx.runs(CHAPTER, values) if with_runs else None)
+
+
+def summarise_fixation(times: pd.DataFrame) -> pd.DataFrame:
+    """Per ``n``: seeds, censored count, mean (a lower bound if any are censored) with its 95%
+    interval ``low``/``high`` (:func:`collapse_lib.stats.mean_interval`), median and quartiles
+    of the fixation generation (NaN where censoring leaves a quantile unknown).
+
+    Censored chains enter the mean at the cap, so with censoring the mean is a lower bound
+    (column ``mean_is_lower_bound``); the median is exact while fewer than half are censored.
+    """
+    rows = []
+    for n, part in times.groupby("n"):
+        cap = part["max_generations"].to_numpy()
+        values = np.where(part["censored"], cap, part["fixation_generation"]).astype(float)
+        n_cens = int(part["censored"].sum())
+        levels = (0.25, 0.5, 0.75)
+        # a quantile is exact while the censored chains (all above the cap) lie above it
+        q = [float(np.quantile(values, lv)) if n_cens < (1 - lv) * len(values) else np.nan for lv in levels]
+        iv = stats.mean_interval(values)
+        rows.append({"n": n, "seeds": len(values), "censored": n_cens, "mean": iv.centre, "low": iv.low,
+                     "high": iv.high, "half": iv.half, "q25": q[0], "median": q[1], "q75": q[2],
+                     "mean_is_lower_bound": n_cens > 0})
+    return pd.DataFrame(rows)

@@ -118,13 +118,14 @@ def _cells(refs: tuple[Reference, ...]) -> list[tuple[str, int, int]]:
     return sorted({(r.workflow, int(r.conditions["d"]), int(r.conditions["n"])) for r in refs})
 
 
-def quoted_runs(ctx: Context, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def quoted_runs(ctx: Context, values: Mapping[str, Any] | None = None,
+                refs: tuple[Reference, ...] = REFERENCES) -> pd.DataFrame:
     """The runs of the cells the paper quotes, with the chapter's ``compare_seeds`` seeds (the
     Gaussian is cheap: more seeds give intervals narrow enough to tell a real difference),
     with ``mean_sq_error_over_first``."""
     values = ctx.values(CHAPTER.chapter) if values is None else values
     frames = []
-    for workflow, d, n in _cells(REFERENCES):
+    for workflow, d, n in _cells(refs):
         if d not in values["ds"] or n not in values["ns"]:
             continue
         frame = ctx.runs(CHAPTER, values, only={"d": [d], "n": [n]}, workflows=[workflow],
@@ -148,17 +149,20 @@ def _theory(sigma2: float):
     return closed_form
 
 
-def claims(ctx: Context) -> ClaimSet:
+def claims(ctx: Context, *, references: tuple[Reference, ...] | None = None, with_runs: bool = True) -> ClaimSet:
     """The paper's Gaussian numbers beside this build's (the quoted cells with the chapter's
-    ``compare_seeds``), and the chapter's main runs (for the bound and the ordering)."""
+    ``compare_seeds``), and the chapter's main runs (for the bound and the ordering; not
+    read with ``with_runs=False``). ``references``: other numbers to compare (tests plant
+    wrong ones)."""
+    refs = REFERENCES if references is None else tuple(references)
     values = ctx.values(CHAPTER.chapter)
-    quoted = quoted_runs(ctx, values)
+    quoted = quoted_runs(ctx, values, refs)
     labels = {"mean_sq_error": "mean error", "mean_sq_error_over_first": "mean error / first fit",
               "cov_det_ratio": "det ratio"}
-    rows = compare(quoted if not quoted.empty else None, REFERENCES, family="gaussian", setting="gaussian",
+    rows = compare(quoted if not quoted.empty else None, refs, family="gaussian", setting="gaussian",
                    section=link(CHAPTER), theory=_theory(float(values["sigma2"])),
                    metric_label=lambda r: labels.get(r.metric, ""))
-    return ClaimSet(rows, ctx.runs(CHAPTER, values))
+    return ClaimSet(rows, ctx.runs(CHAPTER, values) if with_runs else None)
 
 
 def plateau_grid(ns: list[int], ds: list[int], *, n_generations: int, seeds: Any, last: int, sigma2: float = 1.0,
@@ -179,3 +183,31 @@ def plateau_grid(ns: list[int], ds: list[int], *, n_generations: int, seeds: Any
     levels["heuristic"] = [float(theory.subsample_heuristic(n_generations, int(n))) for n in levels["n"]]
     levels["heuristic_error"] = levels["heuristic"] / levels["level"] - 1
     return runs, levels.sort_values(["d", "n"], ignore_index=True)
+
+
+def accumulate_cells(runs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Accumulate at the last generation, per (d, n) cell: the mean error over the first fit's
+    with its 95% interval (:func:`collapse_lib.stats.mean_interval`: the heavy-tailed method
+    where the seeds call for it), the exact expectation and whether the interval holds it,
+    and whether the cell exceeds pi^2/6 after Holm's correction over the cells (one-sided
+    t test)."""
+    from scipy import stats as st
+
+    from ... import stats
+    from ...theory import PI2_OVER_6
+
+    acc = runs[runs.workflow == "accumulate"]
+    T = int(acc.generation.max())
+    last = acc[acc.generation == T].assign(ratio=lambda f: over_first(f))
+    rows = []
+    for (d, n), part in last.groupby(["d", "n"]):
+        values = part.ratio.to_numpy()
+        iv = stats.mean_interval(values)
+        se = float(values.std(ddof=1)) / np.sqrt(len(values)) if len(values) > 1 else np.nan
+        p = float(st.t.sf((values.mean() - PI2_OVER_6) / se, len(values) - 1)) if se > 0 else np.nan
+        exact = float(theory.gaussian_accumulate_mean_sq_error_exact(T, 1, int(n))) * int(n)
+        rows.append({"d": int(d), "n": int(n), "t": T, "mean": iv.centre, "low": iv.low, "high": iv.high,
+                     "method": iv.method, "exact": exact, "inside": iv.contains(exact), "p_above": p})
+    table = pd.DataFrame(rows)
+    table["above_bound"] = stats.holm(table.p_above) < alpha
+    return table

@@ -12,7 +12,7 @@ import pandas as pd
 from ...claims import ChapterGrid, ClaimSet, Context, Headline, View, link
 from ...simulate import simulate
 from ...tables import format_value
-from ...verdicts import compare
+from ...verdicts import Reference, compare
 from . import theory
 from .reference import REFERENCES
 
@@ -90,15 +90,17 @@ def flaw_first_fits(values: Mapping[str, Any], *, n: int = 1000, h: float = 0.1)
                      ignore_index=True)
 
 
-def claims(ctx: Context) -> ClaimSet:
-    """The paper's KDE numbers beside the chapter's runs, and the authors' blobs design rerun."""
+def claims(ctx: Context, *, references: tuple[Reference, ...] | None = None, with_runs: bool = True) -> ClaimSet:
+    """The paper's KDE numbers beside the chapter's runs, and the authors' blobs design rerun
+    (``references`` and ``with_runs`` as for every setting's claims)."""
+    refs = REFERENCES if references is None else tuple(references)
     values = ctx.values(CHAPTER.chapter)
-    grid_refs = [r for r in REFERENCES if "authors_test" not in r.conditions]
+    grid_refs = [r for r in refs if "authors_test" not in r.conditions]
     cells = {k: sorted({r.conditions[k] for r in grid_refs}) for k in ("dataset", "h", "n")}
     runs = ctx.runs(CHAPTER, values, only=cells)
     frames = [runs] if runs is not None and not runs.empty else []
     frames.append(flaw_first_fits(values))
     frame = pd.concat(frames, ignore_index=True)
-    rows = compare(frame, REFERENCES, family="kde", setting="kde", section=link(CHAPTER),
+    rows = compare(frame, refs, family="kde", setting="kde", section=link(CHAPTER),
                    metric_label=lambda r: "test NLL")
-    return ClaimSet(rows, ctx.runs(CHAPTER, values))
+    return ClaimSet(rows, ctx.runs(CHAPTER, values) if with_runs else None)

@@ -82,11 +82,13 @@ def _closed_form(ref: Reference) -> float | None:
     return None if value is None else float(value)
 
 
-def claims(ctx: Context) -> ClaimSet:
-    """The authors' regression numbers beside the chapter's runs, with the exact theory."""
+def claims(ctx: Context, *, references: tuple[Reference, ...] | None = None, with_runs: bool = True) -> ClaimSet:
+    """The authors' regression numbers beside the chapter's runs, with the exact theory
+    (``references`` and ``with_runs`` as for every setting's claims)."""
+    refs = REFERENCES if references is None else tuple(references)
     values = ctx.values(CHAPTER.chapter)
-    cells = {k: sorted({r.conditions[k] for r in REFERENCES}) for k in ("d", "n", "sigma2")}
+    cells = {k: sorted({r.conditions[k] for r in refs}) for k in ("d", "n", "sigma2")}
     quoted = ctx.runs(CHAPTER, values, only=cells)
-    rows = compare(quoted, REFERENCES, family="linear_regression", setting="linear_regression",
+    rows = compare(quoted, refs, family="linear_regression", setting="linear_regression",
                    section=link(CHAPTER), theory=_closed_form, metric_label=lambda r: "test MSE")
-    return ClaimSet(rows, ctx.runs(CHAPTER, values))
+    return ClaimSet(rows, ctx.runs(CHAPTER, values) if with_runs else None)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ...claims import ChapterGrid, ClaimSet, Context, Headline, link
-from ...verdicts import compare
+from ...verdicts import Reference, compare
 from .reference import REFERENCES
 
 __all__ = ["CHAPTER", "HEADLINE", "claims", "relative_loss"]
@@ -32,14 +32,15 @@ def relative_loss(runs: pd.DataFrame) -> pd.Series:
 HEADLINE = Headline(metric="test_loss", cell=lambda values: {}, normalise="ratio", label="Language model: test loss")
 
 
-def claims(ctx: Context) -> ClaimSet:
+def claims(ctx: Context, *, references: tuple[Reference, ...] | None = None, with_runs: bool = True) -> ClaimSet:
     """The paper's relative losses beside the chapter's stored runs (or *not run* when the
-    store lacks them)."""
+    store lacks them; ``references`` and ``with_runs`` as for every setting's claims)."""
+    refs = REFERENCES if references is None else tuple(references)
     values: Mapping[str, Any] = ctx.values(CHAPTER.chapter)
     runs = ctx.runs(CHAPTER, values)
     if runs is not None and not runs.empty:
         runs = runs.assign(relative_loss=relative_loss(runs))
-    rows = compare(runs if runs is not None and not runs.empty else None, REFERENCES, family="lm", setting="lm",
+    rows = compare(runs if runs is not None and not runs.empty else None, refs, family="lm", setting="lm",
                    section=link(CHAPTER), metric_label=lambda r: "loss / loss at t = 1",
                    missing=ctx.missing(CHAPTER) if runs is None else "")
     return ClaimSet(rows, runs)
