@@ -151,3 +151,14 @@ for command in summary.command:
 # ## References
 #
 # {cite:p}`kazdan2025collapse`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "scale", tables=["summary", "differences"])
