@@ -81,7 +81,7 @@ def test_pins_agree_between_pip_and_binder():
     assert "torch==2.13.0" in pip_pins  # an unpinned torch pulls a multi-GB CUDA build
     names = {p.split("==")[0].lower() for p in pip_pins}
     # MathJax served from the build, the browser test, the workflow lint
-    assert {"sphinx-mathjax-offline", "playwright", "check-jsonschema", "zizmor"} <= names
+    assert {"sphinx-mathjax-offline", "playwright", "check-jsonschema", "zizmor", "pypdf"} <= names
     assert any(str(d).startswith("python=3.11") for d in env["dependencies"])
 
 

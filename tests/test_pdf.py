@@ -1,0 +1,96 @@
+"""`make pdf`: the whole book as one PDF (collapse_lib.book.build_pdf), built here from the smoke
+notebooks: every page of the book in it, as a heading of its outline and in its text, its
+figures, and no formula left as raw TeX."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from collapse_lib.book import toc_files
+
+ROOT = Path(__file__).resolve().parent.parent
+#: TeX that MathJax turns into formulas: none of it may be left in the PDF's text.
+RAW_TEX = re.compile(r"\\(frac|sum|sigma|pi|mathbb|mathrm|operatorname|begin|end|left|right|tfrac|le|ge)\b|\$\$|"
+                     r"\\[()\[\]]")
+
+
+def _titles(html: Path) -> list[str]:
+    """The title (first heading) of each page of the HTML build, in _toc.yml order."""
+    out = []
+    for page in toc_files():
+        text = (html / f"{page}.html").read_text()
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S).group(1)
+        out.append(re.sub(r"\s+", " ", re.sub(r"<[^>]+>|#|¶", "", h1)).strip())
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdf(smoke_book, tmp_path_factory):
+    from collapse_lib.book import build_pdf
+
+    assert smoke_book.returncode == 0, smoke_book.log[-4000:]
+    out = tmp_path_factory.mktemp("pdf") / "book.pdf"
+    started = time.perf_counter()
+    result = build_pdf(smoke_book.site, out)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _outline(reader) -> list[tuple[int, str]]:
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def test_pdf_holds_every_page_of_the_book(pdf, smoke_book):
+    import pypdf
+
+    reader = pypdf.PdfReader(pdf["pdf"])
+    titles = _titles(smoke_book.html)
+    outline = [re.sub(r"\s+", " ", t.replace("#", "")).strip() for _, t in _outline(reader)]
+    missing = [t for t in titles if not any(t in o for o in outline)]
+    assert not missing, f"pages missing from the PDF's outline: {missing}; outline: {outline[:40]}"
+    chapters = [t for t in titles if re.match(r"^\d+\. ", t)]
+    assert len(chapters) == len([f for f in toc_files() if (ROOT / f"{f}.py").exists()]), chapters
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    flat = re.sub(r"\s+", " ", text)
+    for title in titles:
+        assert re.sub(r"^\d+\. ", "", title) in flat, f"{title} not in the PDF's text"
+    images = sum(len(page.images) for page in reader.pages)
+    assert images >= len(chapters), f"only {images} images in the PDF"
+    assert "Fig. " in flat, "no figure caption in the PDF"
+    assert len(reader.pages) > len(titles)
+
+
+def test_pdf_has_no_raw_tex(pdf):
+    import pypdf
+
+    reader = pypdf.PdfReader(pdf["pdf"])
+    leftovers = []
+    for number, page in enumerate(reader.pages, 1):
+        for line in (page.extract_text() or "").splitlines():
+            if RAW_TEX.search(line):
+                leftovers.append(f"page {number}: {line.strip()[:120]}")
+    assert not leftovers, "raw TeX in the PDF:\n  " + "\n  ".join(leftovers[:20])
+
+
+def test_make_pdf_builds_from_the_executed_notebooks():
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "-W", "book/gaussian.ipynb", "pdf"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert "collapse_lib.book pdf --site . -o _build/pdf/collapse-or-thrive.pdf" in out
+    paper = subprocess.run(["make", "-n", "-o", ".venv/.installed", "pdf", "PARAMS=params/paper.yml"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    assert "collapse_lib.book pdf --site _build/paper -o _build/paper/_build/pdf/collapse-or-thrive.pdf" in paper
