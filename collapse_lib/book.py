@@ -295,21 +295,33 @@ _SETTLE = """async () => {
     if (state === "typeset" && mj.typesetPromise) await mj.typesetPromise();
   }
   for (const d of document.querySelectorAll("details")) d.open = true;  // exercises' solutions
+  // print the book's text alone: the article, out of the theme's page layout (sidebars, header)
+  const article = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  if (article !== document.body) {
+    const holder = document.createElement("div");
+    holder.className = "print-book";
+    holder.appendChild(article);
+    document.body.replaceChildren(holder);
+  }
+  const math = [...document.querySelectorAll("span.math, div.math")];
+  const untypeset = math.filter((m) => !m.querySelector("mjx-container")).map((m) => m.textContent.slice(0, 80));
   for (const img of document.querySelectorAll("img[loading='lazy']")) img.loading = "eager";
   await Promise.all([...document.images].map((img) => img.complete ? null :
     new Promise((r) => { img.onload = img.onerror = r; })));
-  return state;
+  return {mathjax: state, formulas: math.length, untypeset: untypeset};
 }"""
 
 _PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
-.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
-.bd-footer-article, .prev-next-area, .header-article-items, .search-button-field,
-.toggle-details, button.toggle-button, .headerlink, #pst-back-to-top { display: none !important; }
-.bd-main, .bd-content, .bd-article-container, .bd-page-width, article.bd-article { max-width: none !important;
-  width: auto !important; padding: 0 !important; margin: 0 !important; }
-figure, img, table, .math, mjx-container[display="true"] { break-inside: avoid; }
+html, body { margin: 0 !important; padding: 0 !important; background: white !important; }
+.print-book { width: 100%; max-width: 100%; }
+.print-book article.bd-article { width: 100% !important; max-width: 100% !important; padding: 0 !important;
+  margin: 0 !important; }
+.prev-next-area, .toggle-details, button.toggle-button, .headerlink, .copybtn { display: none !important; }
+img { max-width: 100% !important; height: auto; }
+figure, img, table, div.math, mjx-container[display="true"] { break-inside: avoid; }
 h1, h2, h3 { break-after: avoid; }
+.print-book span[id^="document-"] + section { break-before: page; }
 """
 
 
@@ -322,10 +334,13 @@ def find_chromium() -> str:
     return found
 
 
-def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], *, chromium: str | None = None) -> str:
+def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], *,
+              chromium: str | None = None) -> dict[str, Any]:
     """Print the page ``html`` (the single-page build) to ``pdf`` in headless Chromium, offline,
-    once MathJax has typeset every formula and every figure has loaded (A4, page numbers,
-    an outline of its headings, the exercises' solutions open). Returns MathJax's state."""
+    once MathJax has typeset every formula and every figure has loaded: the article alone
+    (no sidebar or header), A4, page numbers, an outline of its headings, the exercises'
+    solutions open. Returns MathJax's state (``mathjax``), the number of formulas
+    (``formulas``) and the start of each one MathJax left untypeset (``untypeset``)."""
     from playwright.sync_api import sync_playwright
 
     html, pdf = Path(html).resolve(), Path(pdf)
@@ -342,7 +357,7 @@ def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], *, chro
             page.goto(html.as_uri(), wait_until="load")
             page.add_style_tag(content=_PRINT_CSS)
             state = page.evaluate(_SETTLE)
-            if state == "timeout":
+            if state["mathjax"] == "timeout":
                 raise RuntimeError(f"{html}: MathJax did not finish typesetting")
             page.emulate_media(media="print")
 
@@ -362,7 +377,7 @@ def build_pdf(site: str | os.PathLike[str], pdf: str | os.PathLike[str], *, conf
     """``make pdf``: the book in ``site`` (its executed notebooks) built as one HTML page
     (``jupyter-book build --builder singlehtml``, warnings as errors; it reuses the HTML
     build's parsed pages when they are there), then printed by :func:`print_pdf`. Returns
-    the seconds of each step."""
+    the seconds of each step and what :func:`print_pdf` found."""
     site = Path(site).resolve()
     started = time.perf_counter()
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(site), "--builder", "singlehtml",
@@ -371,8 +386,14 @@ def build_pdf(site: str | os.PathLike[str], pdf: str | os.PathLike[str], *, conf
     if proc.returncode != 0:
         raise RuntimeError(f"the single-page build failed:\n{(proc.stdout + proc.stderr)[-6000:]}")
     built = time.perf_counter()
-    print_pdf(site / "_build" / "singlehtml" / "index.html", pdf, chromium=chromium)
-    return {"build_seconds": built - started, "print_seconds": time.perf_counter() - built, "pdf": str(pdf)}
+    # The single page is written as the root's (book/intro.html), with its links to images, styles
+    # and scripts relative to the output folder itself: a copy there resolves them.
+    out = site / "_build" / "singlehtml"
+    page = out / "book.html"
+    shutil.copyfile(out / f"{toc_files(site / '_toc.yml')[0]}.html", page)
+    found = print_pdf(page, pdf, chromium=chromium)
+    return {"build_seconds": built - started, "print_seconds": time.perf_counter() - built, "pdf": str(pdf),
+            "page": str(page), **found}
 
 
 # --- command line -----------------------------------------------------------------------------
