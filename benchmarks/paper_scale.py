@@ -10,7 +10,7 @@ it and the rest is projected; the file says how, for each chapter, and when and 
 * **Seeds** (every chapter but the two with a language model): the chapter is executed as
   ``make book PARAMS=params/paper.yml`` would, every parameter at the paper's scale except
   its seed counts (every parameter named ``*seeds``), cut to two small fractions of the
-  paper's (say 2 % and 4 %). Each seed is an independent chain, so the time is linear in
+  paper's (say 2 % and 8 %). Each seed is an independent chain, so the time is linear in
   the fraction: the two runs give the fixed part (kernel, plots) and the part per seed, and
   the line is read at 100 %. The pages that read the other chapters' runs are executed
   after them, reading those runs from the same (temporary) result store.
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -56,8 +57,9 @@ PAPER = ROOT / "params" / "paper.yml"
 OUTPUT = ROOT / "params" / "paper_times.yml"
 #: The seed fractions of the two runs of each chapter measured under "Seeds" (chosen so that
 #: every seed count stays at 2 or more and each run takes a minute or less here).
-FRACTIONS: dict[str, tuple[float, float]] = {"workflows": (0.01, 0.02), "value_of_synthetic_data": (0.1, 0.2)}
-DEFAULT_FRACTIONS = (0.02, 0.04)
+FRACTIONS: dict[str, tuple[float, float]] = {"workflows": (0.01, 0.04), "kde": (0.02, 0.04),
+                                             "value_of_synthetic_data": (0.1, 0.2)}
+DEFAULT_FRACTIONS = (0.02, 0.08)
 #: Pages that read the other chapters' runs (executed after them, from the same store).
 READERS = ("replace", "accumulate", "accumulate_subsample", "results", "scale")
 LM_CHAPTER = "language_models"
@@ -65,7 +67,7 @@ VALUE_CHAPTER = "value_of_synthetic_data"
 #: The language-model chapter's measured part.
 LM_CUT = {"n_generations": 2, "seeds": 1}
 #: The value chapter's language-model grid, cut to one tiny cell (its seconds are taken out).
-VALUE_LM_CUT = {"lm_seeds": 1, "lm_num_real": [64], "lm_num_synthetic": [0, 64], "lm_fixed_steps": 16,
+VALUE_LM_CUT = {"lm_seeds": 1, "lm_num_real": [64], "lm_num_synthetic": [0, 64], "lm_fixed_steps": 32,
                 "lm_n_test": 100}
 
 
@@ -190,14 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapters", nargs="*", help="chapters to measure (default: all with a paper-scale section)")
     parser.add_argument("-o", "--output", default=str(OUTPUT), help="the YAML file to write")
+    parser.add_argument("--workdir", help="keep the runs here (default: a temporary folder); a second call with "
+                                          "the same folder resumes, skipping the runs already timed")
     args = parser.parse_args(argv)
     paper = yaml.safe_load(PAPER.read_text()) or {}
     names = [s.stem for s in chapter_sources() if s.stem in paper]
     names = [n for n in names if not args.chapters or n in args.chapters]
     order = [n for n in names if n not in READERS] + [n for n in names if n in READERS]
     results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="paper-scale-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="paper-scale-") as scratch:
+        tmp = Path(args.workdir or scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        timed_file = tmp / "times.json"
+        timed = json.loads(timed_file.read_text()) if timed_file.exists() else {}
         cut_files, stores = [], []
         for i in range(2):  # the two points: every chapter's seeds at its first, then second fraction
             sections = {}
@@ -225,7 +232,11 @@ def main(argv: list[str] | None = None) -> int:
                 if name == LM_CHAPTER and i > 0:
                     continue
                 params = load_params(cut, name)
-                seconds = run(name, params, stores[i], out)
+                key = f"{i}:{name}"
+                if key not in timed:
+                    timed[key] = run(name, params, stores[i], out)
+                    timed_file.write_text(json.dumps(timed, indent=1))
+                seconds = timed[key]
                 times.setdefault(name, []).append(seconds)
                 if name == VALUE_CHAPTER:
                     lm_seconds.setdefault(name, []).append(

@@ -205,4 +205,5 @@ display(HTML(claims.claims_html(table, "ordering")))
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 from collapse_lib import downloads
 
-downloads.offer(globals(), "results", tables=["table"])
+downloads.offer(globals(), "results", tables={"claims": "table"},
+                captions={"claims": "every claim of the paper: its value, this build's with its interval, theory, verdict"})

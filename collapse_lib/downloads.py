@@ -15,8 +15,9 @@ offers, without a list to keep in step with the chapter:
   variable. A frame whose columns and rows all lie inside another offered frame (a
   selection of it, such as ``results[results.n == 10]``) is left out;
 * the frames named in ``tables`` (a summary table without seeds, such as the claims table
-  of *Results at a glance*); a name the chapter does not hold fails, naming the frames it
-  does hold.
+  of *Results at a glance*: ``tables={"claims": "table"}`` offers the variable ``table`` as
+  ``results-claims``); a name the chapter does not hold fails, naming the frames it does
+  hold.
 
 Each frame is written to ``_data/<chapter>/<key>/`` at the repository root (``key``: a hash
 of the chapter's parameters, so a smoke run, the default build and a paper-scale build each
@@ -105,31 +106,36 @@ def _contained(small: pd.DataFrame, big: pd.DataFrame) -> bool:
     return inner is not None and outer is not None and inner <= outer
 
 
-def tidy_frames(namespace: Mapping[str, Any], tables: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
+def tidy_frames(namespace: Mapping[str, Any], tables: Iterable[str] | Mapping[str, str] = ()
+                ) -> dict[str, pd.DataFrame]:
     """The frames :func:`offer` offers from ``namespace``, by name, in the order the chapter
     made them: the tidy run frames (a ``seed`` column; selections of a larger one left out)
-    and the frames named in ``tables``."""
-    tables = list(tables)
+    and the frames named in ``tables`` (variable names, or a mapping from the name to offer
+    it under to the variable's: ``{"claims": "table"}``)."""
+    aliases = dict(tables) if isinstance(tables, Mapping) else {t: t for t in tables}
+    variables = {v: k for k, v in aliases.items()}
     frames: dict[str, pd.DataFrame] = {}
     seen: set[int] = set()
     for name, value in namespace.items():
-        if name.startswith("_") or not isinstance(value, pd.DataFrame) or id(value) in seen:
+        if name.startswith("_") or not isinstance(value, pd.DataFrame):
             continue
-        seen.add(id(value))
-        if name in tables or (set(RUN_COLUMNS) <= set(map(str, value.columns)) and len(value)):
+        if name in variables:
+            frames[variables[name]] = value
+        elif id(value) not in seen and set(RUN_COLUMNS) <= set(map(str, value.columns)) and len(value):
             frames[name] = value
-    missing = [t for t in tables if t not in frames]
+        seen.add(id(value))
+    missing = [v for v in variables if variables[v] not in frames]
     if missing:
         held = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")]
         raise KeyError(f"the chapter holds no DataFrame named {', '.join(map(repr, missing))} to offer; "
                        f"its DataFrames: {', '.join(held) or 'none'}")
-    runs = [k for k in frames if k not in tables]
+    runs = [k for k in frames if k not in aliases]
     order = sorted(runs, key=lambda k: (-len(frames[k]), -frames[k].shape[1]))
     kept: list[str] = []
     for name in order:
         if not any(_contained(frames[name], frames[other]) for other in kept):
             kept.append(name)
-    return {k: v for k, v in frames.items() if k in kept or k in tables}
+    return {k: v for k, v in frames.items() if k in kept or k in aliases}
 
 
 def _chapter_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,7 +213,7 @@ def _link(path: Path, where: Path) -> str:
     return Path(os.path.relpath(path, where)).as_posix()
 
 
-def offer(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] = (),
+def offer(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] | Mapping[str, str] = (),
           captions: Mapping[str, str] | None = None) -> None:
     """Write the chapter's tidy frames (:func:`save`) and show the links to them (Markdown,
     relative to the working folder: the chapter's folder when papermill or the book runs it)."""
@@ -217,7 +223,7 @@ def offer(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] =
     display(Markdown(markdown(written, described, Path.cwd())))
 
 
-def save(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] = (),
+def save(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] | Mapping[str, str] = (),
          captions: Mapping[str, str] | None = None
          ) -> tuple[dict[str, dict[str, Path]], dict[str, dict[str, Any]]]:
     """Write the chapter's tidy frames (:func:`tidy_frames`) as Parquet and CSV with their

@@ -458,4 +458,4 @@ def test_every_chapter_offers_its_data(smoke_book, smoke_notebooks, browser):
                 meta = pq.read_schema(target).metadata
                 assert json.loads(meta[b"collapse_lib"])["chapter"] == chapter
     results = (smoke_book.html / "book" / "results.html").read_text()
-    assert "results-table.csv" in results, "the results page offers its claims table as CSV"
+    assert "results-claims.csv" in results, "the results page offers its claims table as CSV"

@@ -41,6 +41,7 @@ def test_tidy_frames_are_the_run_frames_without_their_selections():
     assert list(frames) == ["with_ratio", "summary", "other"]
     with pytest.raises(KeyError, match="no DataFrame named 'claims'.*its DataFrames: results, same"):
         downloads.tidy_frames(namespace, tables=["claims"])
+    assert list(downloads.tidy_frames(namespace, tables={"means": "summary"})) == ["with_ratio", "means", "other"]
 
 
 def test_save_writes_parquet_csv_and_provenance(tmp_path, monkeypatch):

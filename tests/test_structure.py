@@ -269,3 +269,20 @@ def test_workflow_lint_finds_mistakes(tmp_path):
     audit = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--no-progress", "--config",
                             str(ROOT / ".github" / "zizmor.yml"), str(bad)], capture_output=True, text=True)
     assert audit.returncode != 0 and "excessive-permissions" in audit.stdout + audit.stderr
+
+
+def test_paper_scale_times_are_measured_for_every_chapter():
+    """The scale page shows each chapter's time at the paper's scale from this file, which says
+    when, where and how it was measured (benchmarks/paper_scale.py writes it)."""
+    import datetime
+
+    times = yaml.safe_load((ROOT / "params/paper_times.yml").read_text())
+    assert datetime.date.fromisoformat(str(times["measured"]))
+    assert times["machine"] and "benchmarks/paper_scale.py" in times["command"]
+    paper = set(yaml.safe_load((ROOT / "params/paper.yml").read_text()))
+    assert set(times["chapters"]) == paper, "measure every chapter of params/paper.yml"
+    for chapter, row in times["chapters"].items():
+        assert row["seconds"] > 0 and row["measured_seconds"] > 0, chapter
+        assert "projected" in row["how"] or "measured" in row["how"], chapter
+    scale = (ROOT / "book/scale.py").read_text()
+    assert 'times_file = "params/paper_times.yml"' in scale and "make book PARAMS=params/paper.yml" in scale
