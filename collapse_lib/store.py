@@ -73,8 +73,8 @@ def canonical(value: Any) -> Any:
 
 
 def _versions(setting: str) -> dict[str, str]:
-    from . import __version__
     from .registry import dependency_versions, get_setting
+    from .version import __version__
 
     out = {"collapse_lib": __version__, "python": platform.python_version(),
            "pandas": pd.__version__}
