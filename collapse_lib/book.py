@@ -432,8 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "site":
         print(prepare_site(args.folder))
         return 0
-    if args.command == "pdf":
+    if args.command == "pdf":  # stdout: what build_pdf returns, as JSON
         result = build_pdf(args.site, args.output, config=args.config)
+        print(json.dumps(result))
         print(f"{args.output}: single page built in {result['build_seconds']:.0f} s, printed in "
               f"{result['print_seconds']:.0f} s", file=sys.stderr)
         return 0

@@ -5,8 +5,10 @@ figures, and no formula left as raw TeX."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -34,13 +36,21 @@ def _titles(html: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pdf(smoke_book, tmp_path_factory):
-    from collapse_lib.book import build_pdf
-
+    """`make pdf`'s command on the smoke build, in its own process (as make runs it; Playwright's
+    browser of the browser test may still be open in this one)."""
     assert smoke_book.returncode == 0, smoke_book.log[-4000:]
     out = tmp_path_factory.mktemp("pdf") / "book.pdf"
     started = time.perf_counter()
-    result = build_pdf(smoke_book.site, out)
+    proc = subprocess.run([sys.executable, "-m", "collapse_lib.book", "pdf", "--site", str(smoke_book.site),
+                           "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["seconds"] = time.perf_counter() - started
+    assert Path(result["pdf"]) == out and out.is_file()
+    import pypdf
+
+    result["reader"] = pypdf.PdfReader(out)
+    result["texts"] = [page.extract_text() or "" for page in result["reader"].pages]  # once: seconds
     return result
 
 
@@ -59,9 +69,7 @@ def _outline(reader) -> list[tuple[int, str]]:
 
 
 def test_pdf_holds_every_page_of_the_book(pdf, smoke_book):
-    import pypdf
-
-    reader = pypdf.PdfReader(pdf["pdf"])
+    reader = pdf["reader"]
     titles = _titles(smoke_book.html)
     outline = [(depth, _key(title)) for depth, title in _outline(reader)]
     missing = [t for t in titles if not any(_key(t) in o for _, o in outline)]
@@ -71,7 +79,7 @@ def test_pdf_holds_every_page_of_the_book(pdf, smoke_book):
     numbered = sum(len(part["chapters"]) for part in toc["parts"] if part.get("numbered"))
     assert len(chapters) == numbered, f"{len(chapters)} numbered chapters in the outline: {chapters}"
     sources = [f for f in toc_files() if (ROOT / f"{f}.py").exists()]
-    flat = _key("\n".join(page.extract_text() or "" for page in reader.pages))
+    flat = _key("\n".join(pdf["texts"]))
     for title in titles:
         assert _key(title) in flat, f"{title} not in the PDF's text"
     images = sum(len(page.images) for page in reader.pages)
@@ -94,15 +102,12 @@ def _code(page: Path) -> str:
 def test_pdf_has_no_raw_tex(pdf):
     """MathJax typeset every formula before printing, and no line of the PDF's text outside
     code (a plotting label such as r"$\\pi^2/6$" is code) holds TeX."""
-    import pypdf
-
     assert pdf["mathjax"] == "typeset" and pdf["formulas"] > 0
     assert pdf["untypeset"] == [], f"formulas MathJax left as TeX: {pdf['untypeset'][:10]}"
     code = _code(Path(pdf["page"]))
-    reader = pypdf.PdfReader(pdf["pdf"])
     leftovers = []
-    for number, page in enumerate(reader.pages, 1):
-        for line in (page.extract_text() or "").splitlines():
+    for number, text in enumerate(pdf["texts"], 1):
+        for line in text.splitlines():
             if RAW_TEX.search(line) and re.sub(r"\s+", "", line) not in code:
                 leftovers.append(f"page {number}: {line.strip()[:120]}")
     assert not leftovers, "raw TeX in the PDF:\n  " + "\n  ".join(leftovers[:20])
