@@ -39,6 +39,7 @@ scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" ("" runs
 # %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 from matplotlib.ticker import NullFormatter
 from myst_nb import glue
@@ -99,6 +100,7 @@ glue("a_pi_minus_1", PI2_OVER_6 - 1, display=False)
 
 # %%
 bounded = workflow_pages.bound_views(ctx)
+exact_runs = pd.concat([runs for _, _, runs, _ in bounded], ignore_index=True)  # the figure's runs, in one frame
 glue("a_bound_settings", workflow_pages.join_words([workflow_pages.chapter_of(name).title
                                                     for name, *_ in bounded]), display=False)
 
@@ -188,6 +190,7 @@ display(HTML(claims.claims_html(bound_claims)))
 # %%
 bound_names = {name for name, _ in claims.settings_with("BOUND")}
 others = [entry for entry in claims.workflow_views("accumulate", ctx) if entry[0] not in bound_names]
+other_runs = pd.concat([runs for _, _, runs, _ in others], ignore_index=True)  # the figure's runs, in one frame
 glue("a_other_settings", workflow_pages.join_words([workflow_pages.chapter_of(name).title
                                                     for name, *_ in others]), display=False)
 

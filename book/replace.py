@@ -41,6 +41,7 @@ scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" ("" runs
 # %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
@@ -109,6 +110,7 @@ glue("r_wf_per_n", float(part("discrete", "theory").wright_fisher_fixation_time(
 
 # %%
 views = claims.workflow_views("replace", ctx)
+replace_runs = pd.concat([runs for _, _, runs, _ in views], ignore_index=True)  # the figure's runs, in one frame
 glue("r_settings", workflow_pages.count_words(len(views), "setting"), display=False)
 glue("r_stored", workflow_pages.stored_phrase(runs for _, _, runs, _ in views), display=False)
 
