@@ -157,7 +157,7 @@ glue("a_pl_paper", workflow_pages.join_words([
     + ", ".join(f"{k} = {v}" for k, v in r.conditions.items()) + f", t = {r.t}" for r in g_refs]), display=False)
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate-Subsample's Gaussian mean error in units of the first fit $d\\sigma^2/n$. Left: over generations at the largest $d$, one line per $n$ (mean over seeds, 95% band), the approximation {eq}`subsample-recursion` dashed, the range of the authors' reading shaded. Right: the plateau (mean of the last generations, 95% interval) against $n$, one colour per $d$, beside the approximation at the last generation and its limit.", "name": "fig-subsample-plateau"}}
-fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.4), layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 4.0), layout="constrained")
 ts = np.arange(1, T + 1)
 for n_val, colour in plotting.hue_palette(p.plateau_ns).items():
     part_n = plateau_runs[(plateau_runs.n == n_val) & (plateau_runs.d == max(p.plateau_ds))]
@@ -187,7 +187,7 @@ axes[1].set_xticks(p.plateau_ns, [str(v) for v in p.plateau_ns])
 axes[1].xaxis.set_minor_formatter(NullFormatter())
 axes[1].set_xlabel("samples per generation $n$")
 axes[1].set_ylabel(f"plateau (mean of the last {p.plateau_last})")
-axes[1].legend(fontsize=7)
+axes[1].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)  # below: the points fill the panel
 plt.show()
 
 # %% tags=["remove-input", "nbval-check-output"]
