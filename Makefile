@@ -47,7 +47,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Execute a chapter with papermill at its default parameters (only when it changed).
 book/%.ipynb: book/%.py $(LIBRARY) $(STAMP)
-	$(PY) -m collapse_lib.notebooks $< -o $@
+	@$(PY) -m collapse_lib.notebooks $< -o $@
 
 # The cross-setting chapter reads the language-model chapter's results from the result store.
 book/accumulate_subsample.ipynb: book/language_models.ipynb
@@ -61,7 +61,10 @@ else
 endif
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
+# One line per chapter executed (its time), then the summary of this build.
+BUILD_STARTED := $(shell date +%s)
 book: $(NOTEBOOKS)
+	@$(PY) -m collapse_lib.notebooks --summary --since $(BUILD_STARTED)
 	$(MAKE) html
 
 # Re-run one chapter, e.g. make chapter CHAPTER=gaussian PARAMS=params/paper.yml
