@@ -26,10 +26,9 @@ from .registry import SETTINGS, check_params, fingerprint, get_setting
 from .setting import Setting
 from .simulate import simulate
 from .validation import ParameterError
+from .version import __version__
 from .workflows import WORKFLOWS, real_share, run_chain
 
 __all__ = ["SETTINGS", "WORKFLOWS", "GridCellError", "ParameterError", "Setting", "__version__",
            "check_params", "fingerprint", "get_setting", "real_share", "run_chain", "run_grid",
            "simulate"]
-
-__version__ = "0.2.0"

@@ -1,100 +1,102 @@
-"""The paper's headline claims, recomputed from the chapters' own runs (chapter *Results at a
-glance*, and the workflow chapters *Replace* and *Accumulate*).
+"""The book's claims, gathered from the settings (chapter *Results at a glance*, the workflow
+chapters, and each setting chapter's "This run beside the paper").
 
-A chapter's numbers are never copied here: they are recomputed through the library with
-the same arguments the chapter used, so that the result store serves the chapter's stored
-runs (same arguments and code, same key) and the numbers are the chapter's.
+The machinery only: each setting's folder holds its own claims
+(``collapse_lib/settings/<name>/claims.py``), reached through the registry
+(:func:`collapse_lib.registry.part`). A setting's claims module defines:
 
-* :func:`chapter_values` reads a chapter's parameters: the literal defaults of its
-  ``parameters`` cell, overlaid by its section of a parameter file (``tests/params/smoke.yml``,
-  ``params/paper.yml``) when the book was built with one.
-* :func:`chapter_runs` runs (or reads from the store) a chapter's grid, or the subset of its
-  cells that a claim needs; ``stored_only=True`` only reads (the language model: minutes per
-  run, so a page that summarises it must not recompute it).
-* One function per family of claims (:func:`gaussian_claims`, :func:`kde_claims`, ...) returns
-  the rows of :data:`CLAIM_COLUMNS`: the claim, the paper's value, this build's (with its 95%
-  interval, from :func:`collapse_lib.paper.compare`), the theory where one exists, whether
-  they agree, and the section of the book that shows it. :func:`all_claims` runs them all.
-* :func:`scale_table` sets each chapter's defaults beside the paper's scale
-  (``params/paper.yml``), for the page *The scale of this build*.
+* ``CHAPTER``, a :class:`ChapterGrid`: how the setting's chapter calls
+  :func:`collapse_lib.run_grid` (which chapter list parameter is which grid axis), so that
+  any page can read that chapter's runs back from the result store (same arguments, same
+  key: the chapter's own numbers);
+* ``claims(ctx, *, references=None, with_runs=True) -> ClaimSet``: its rows
+  (:func:`collapse_lib.verdicts.compare`: this build beside each reference number, with the
+  verdict) and the chapter's runs (for the bound and the ordering; skipped with
+  ``with_runs=False``); ``references`` replaces its reference numbers (the tests plant
+  wrong ones); its chapter and the results page call the same function;
+* optionally ``HEADLINE`` (:class:`Headline`: one metric and cell that the cross-setting
+  comparisons use), ``BOUND`` (:class:`Bound`: Accumulate's pi^2/6 claim), and ``VIEWS``
+  (workflow -> :class:`View`: its panel in the chapters *Replace* and *Accumulate*).
+
+Across settings, this module adds the families that compare settings: the bound of
+Accumulate tested jointly over every cell (:func:`bound_claims`), the ordering of the
+workflows with paired intervals (:func:`ordering_claims`), multiplicity (Holm's
+correction over every verdict, :func:`with_multiplicity`), and the tables of the page.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from . import stats
 from .chapters import chapter_comments, chapter_defaults, chapter_values, params_path
 from .files import ROOT
+from .registry import SETTINGS, get_setting, part
+from .tables import escape, format_value, html_table, nowrap, small
 from .validation import ParameterError, check_seeds
+from .verdicts import ROW_COLUMNS, empty_rows, row
 from .workflows import WORKFLOWS
 
-__all__ = ["chapter_defaults", "chapter_comments", "chapter_values", "workflow_chapter_values", "params_path",
-           "chapter_runs", "stored_runs", "CLAIM_COLUMNS", "claim_rows", "gaussian_claims", "kde_claims",
-           "linear_regression_claims", "discrete_claims", "lm_claims", "value_claims", "bound_claims",
-           "ordering_claims", "all_claims", "agreement_counts", "claims_html", "scale_table", "run_size",
-           "SECTIONS", "scale_summary"]
-
-# --- a chapter's parameters (collapse_lib.chapters parses them) ------------------------------
-
-def workflow_chapter_values(params_file: str | Path | None, *, gaussian_d: int, linreg_d: int, kde_dataset: str,
-                            kde_h: float) -> dict[str, dict[str, Any]]:
-    """The parameters of the setting chapters (Gaussian, regression, discrete, KDE) as the build
-    ran them, for a workflow chapter (Replace, Accumulate) that reads their runs.
-    The cell it picks in each must be one those chapters ran; else ParameterError naming it."""
-    values = {name: chapter_values(name, params_file)
-              for name in ("gaussian", "linear_regression", "discrete", "kde")}
-    for chapter, key, wanted in (("gaussian", "ds", gaussian_d), ("linear_regression", "ds", linreg_d),
-                                 ("kde", "datasets", kde_dataset), ("kde", "bandwidths", kde_h)):
-        if wanted not in values[chapter][key]:
-            raise ParameterError(f"{wanted!r} is not among the {chapter} chapter's {key} {values[chapter][key]}: "
-                                 "pick one of them (this chapter reads that chapter's runs)")
-    return values
+__all__ = ["ChapterGrid", "Headline", "Bound", "View", "Context", "ClaimSet", "chapter_runs", "stored_runs",
+           "settings_with", "claims_module", "setting_claims", "bound_claims", "ordering_claims", "all_claims",
+           "with_multiplicity", "family_label", "verdict_counts", "claims_html", "link", "workflow_views",
+           "scale_table", "scale_summary", "run_size", "FAMILY_LABEL"]
 
 
-# --- a chapter's runs, through the result store ---------------------------------------------
+# --- how a setting's chapter runs its grid ---------------------------------------------------
 
-#: chapter -> (setting, grid: setting parameter -> chapter list parameter, fixed: setting
-#: parameter -> chapter parameter): how each chapter calls :func:`collapse_lib.run_grid`.
-GRIDS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
-    "gaussian": ("gaussian", {"d": "ds", "n": "ns"}, {"sigma2": "sigma2"}),
-    "linear_regression": ("linear_regression", {"d": "ds", "n": "ns", "sigma2": "sigma2s"}, {"n_test": "n_test"}),
-    "discrete": ("discrete", {"n": "ns"}, {"k": "k"}),
-    "kde": ("kde", {"dataset": "datasets", "h": "bandwidths", "n": "ns"}, {"n_test": "n_test"}),
-    "language_models": ("lm", {}, {}),
-}
+@dataclass(frozen=True)
+class ChapterGrid:
+    """How a setting's chapter calls :func:`collapse_lib.run_grid`.
+
+    ``grid``: setting parameter -> the chapter's list parameter that gives its values;
+    ``fixed``: setting parameter -> the chapter's scalar parameter; ``all_params``: pass
+    every parameter of the setting that the chapter defines (the language model's many
+    knobs); ``expensive``: minutes per run, so that summary pages only read its runs from
+    the store; ``quiet``: warnings the chapter silences while it runs (with the reason in
+    the chapter). ``title`` names the chapter; ``anchor`` its section "This run beside the
+    paper".
+    """
+
+    chapter: str
+    setting: str
+    title: str
+    grid: Mapping[str, str] = field(default_factory=dict)
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    all_params: bool = False
+    expensive: bool = False
+    quiet: tuple[type[Warning], ...] = ()
+    anchor: str = "this-run-beside-the-paper"
 
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _grid_arguments(chapter: str, values: Mapping[str, Any], only: Mapping[str, Iterable[Any]] | None
-                    ) -> tuple[str, dict[str, list[Any]], dict[str, Any]]:
-    if chapter not in GRIDS:
-        raise ParameterError(f"chapter {chapter!r} has no grid here; chapters: {', '.join(GRIDS)}")
-    setting, grid_names, fixed_names = GRIDS[chapter]
-    grid = {k: _as_list(values[v]) for k, v in grid_names.items()}
-    fixed = {k: values[v] for k, v in fixed_names.items()}
-    if setting == "lm":
-        from .registry import check_params, get_setting
+def _grid_arguments(spec: ChapterGrid, values: Mapping[str, Any], only: Mapping[str, Iterable[Any]] | None
+                    ) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    grid = {k: _as_list(values[v]) for k, v in spec.grid.items()}
+    fixed = {k: values[v] for k, v in spec.fixed.items()}
+    if spec.all_params:
+        from .registry import check_params
 
-        fixed = check_params("lm", {k: v for k, v in values.items() if k in get_setting("lm").params})
+        names = get_setting(spec.setting).params
+        fixed = check_params(spec.setting, {k: v for k, v in values.items() if k in names})
     for name, wanted in (only or {}).items():
         if name not in grid:
-            raise ParameterError(f"chapter {chapter!r}: 'only' names {name!r}, not a grid parameter "
+            raise ParameterError(f"chapter {spec.chapter!r}: 'only' names {name!r}, not a grid parameter "
                                  f"({', '.join(grid) or 'none'})")
-        keep = _as_list(list(wanted))
+        keep = _as_list(list(wanted) if not isinstance(wanted, str) else [wanted])
         grid[name] = [v for v in grid[name] if v in keep]
-    return setting, grid, fixed
+    return grid, fixed
 
 
 def stored_runs(setting: str, *, grid: Mapping[str, list[Any]], fixed: Mapping[str, Any], n_generations: int,
@@ -103,7 +105,7 @@ def stored_runs(setting: str, *, grid: Mapping[str, list[Any]], fixed: Mapping[s
     """What :func:`collapse_lib.run_grid` would return with these arguments, read from the
     result store only; None when any unit of it is not stored for the current code."""
     from .grid import SEEDS_PER_TASK, grid_cells
-    from .registry import fingerprint, get_setting
+    from .registry import fingerprint
     from .simulate import check_run
     from .store import Store
 
@@ -125,425 +127,415 @@ def stored_runs(setting: str, *, grid: Mapping[str, list[Any]], fixed: Mapping[s
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def chapter_runs(chapter: str, values: Mapping[str, Any], *, only: Mapping[str, Iterable[Any]] | None = None,
+def chapter_runs(spec: ChapterGrid, values: Mapping[str, Any], *, only: Mapping[str, Iterable[Any]] | None = None,
                  workflows: Sequence[str] = WORKFLOWS, cache_dir: str | Path | None = None, workers: int = 1,
-                 scheduler: Any = None, stored_only: bool = False, progress: bool = False) -> pd.DataFrame | None:
-    """The runs of ``chapter`` (its grid, or the cells ``only`` keeps) with the chapter's
-    ``values`` (:func:`chapter_values`), exactly as the chapter calls
-    :func:`collapse_lib.run_grid`: with ``cache_dir`` the store serves what the chapter stored.
-
-    An empty frame when ``only`` keeps no cell; with ``stored_only``, None unless every unit
-    is stored (nothing is computed).
-    """
+                 scheduler: Any = None, stored_only: bool = False, progress: bool = False,
+                 seeds: Any = None) -> pd.DataFrame | None:
+    """The runs of ``spec``'s chapter (its grid, or the cells ``only`` keeps) with the
+    chapter's ``values`` (:func:`collapse_lib.chapters.chapter_values`), exactly as the
+    chapter calls :func:`collapse_lib.run_grid`: with ``cache_dir`` the store serves what
+    the chapter stored. ``seeds`` overrides the chapter's ``seeds`` (a chapter that runs
+    its quoted cells with more seeds). An empty frame when ``only`` keeps no cell; with
+    ``stored_only``, None unless every unit is stored (nothing is computed)."""
     from .grid import run_grid
 
-    setting, grid, fixed = _grid_arguments(chapter, values, only)
+    grid, fixed = _grid_arguments(spec, values, only)
     if any(not v for v in grid.values()):
         return pd.DataFrame()
-    T, seeds = int(values["n_generations"]), check_seeds(values["seeds"])
+    T = int(values["n_generations"])
+    seed_list = check_seeds(values["seeds"] if seeds is None else seeds)
     with warnings.catch_warnings():
-        from .settings.gaussian import SingularCovarianceWarning
-
-        warnings.simplefilter("ignore", SingularCovarianceWarning)  # n <= d: only the determinant is undefined
+        for category in spec.quiet:
+            warnings.simplefilter("ignore", category)
         if stored_only:
             if cache_dir is None:
                 return None
-            return stored_runs(setting, grid=grid, fixed=fixed, n_generations=T, seeds=seeds, workflows=workflows,
-                               cache_dir=cache_dir)
-        return run_grid(setting, workflows=workflows, grid=grid, fixed=fixed, n_generations=T, seeds=seeds,
+            return stored_runs(spec.setting, grid=grid, fixed=fixed, n_generations=T, seeds=seed_list,
+                               workflows=workflows, cache_dir=cache_dir)
+        return run_grid(spec.setting, workflows=workflows, grid=grid, fixed=fixed, n_generations=T, seeds=seed_list,
                         cache_dir=cache_dir, progress=progress, workers=workers, scheduler=scheduler,
-                        cell_progress=progress and setting == "lm")
+                        cell_progress=progress and spec.expensive)
 
 
-# --- claims -------------------------------------------------------------------------------------
+# --- what a setting declares for the cross-setting pages ------------------------------------------
 
-#: The columns of every family's rows: the claim in words and its parts (workflow, where, metric,
-#: t, note), the strings of the table (paper, this build, theory, agrees), the numbers behind
-#: this build's value (value, low, high, seeds), the same over the paper's value (ratio,
-#: ratio_lo, ratio_hi; NaN where not comparable), the range that agrees on that scale (the
-#: paper's value or range widened by its tolerance: band_lo, band_hi), and the link.
-CLAIM_COLUMNS = ("family", "claim", "workflow", "where", "metric", "t", "note", "paper", "this build", "theory",
-                 "agrees", "value", "low", "high", "seeds", "ratio", "ratio_lo", "ratio_hi", "band_lo", "band_hi",
-                 "section")
+@dataclass(frozen=True)
+class Headline:
+    """One metric of a setting on the common scale of the cross-setting comparisons.
 
-#: Where the book shows each family: (page, anchor of the section, its title).
-SECTIONS: dict[str, tuple[str, str, str]] = {
-    "gaussian": ("gaussian", "this-run-beside-the-paper", "Multivariate Gaussians: this run beside the paper"),
-    "kde": ("kde", "this-run-beside-the-paper", "Kernel density estimation: this run beside the paper"),
-    "lm": ("language_models", "this-run-beside-the-paper", "Language models: this run beside the paper"),
-    "linear_regression": ("linear_regression", "this-run-beside-the-paper",
-                          "Linear regression: this run beside the paper"),
-    "discrete": ("discrete", "this-run-beside-the-paper", "Discrete distributions: this run beside the paper"),
-    "value": ("value_of_synthetic_data", "the-paper-s-finding-and-this-run",
-              "The value of synthetic data: the paper's finding, and this run"),
-    "bound": ("accumulate", "where-the-sum-is-exact", "Accumulate: where the sum is exact"),
-    "ordering": ("replace", "one-mechanism-four-shapes", "Replace: one mechanism, four shapes"),
-}
+    ``metric``: a column of the runs (``derive`` may compute it); ``cell(values)``: the
+    cell to read, from the setting chapter's parameter values; ``normalise``: ``"ratio"``
+    (value over the first fit's mean) or ``"excess"`` (value minus the same seed's first
+    fit: for a log-likelihood, which does not start near zero); ``label``: how a figure
+    names it (``{cell}`` is replaced by the cell).
+    """
 
-FAMILY_LABEL = {"gaussian": "Gaussian", "bound": "Accumulate's bound", "kde": "KDE", "lm": "Language model",
-                "linear_regression": "Linear regression", "discrete": "Discrete",
-                "value": "Value of synthetic data", "ordering": "Ordering of the workflows"}
+    metric: str
+    cell: Callable[[Mapping[str, Any]], dict[str, Any]]
+    normalise: str
+    label: str
+    derive: Callable[[pd.DataFrame], pd.Series] | None = None
+    unit: str = ""
 
 
-def _statistic(values: np.ndarray, statistic: str = "mean") -> tuple[float, float, float]:
-    """(centre, low, high): the mean over seeds with a 95% interval."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return math.nan, math.nan, math.nan
-    half = 1.96 * values.std(ddof=1) / math.sqrt(values.size) if values.size > 1 else 0.0
-    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+@dataclass(frozen=True)
+class Bound:
+    """Accumulate's claim that a setting's error stays below pi^2/6 times the first fit's.
+
+    ``scaled(runs)``: the error at each row in units of the first fit's expected error (NaN
+    where it has no finite expectation); ``exact(cell, t)``: the exact expectation of that
+    ratio at generation t, where one is known (below pi^2/6); ``cells``: the columns that
+    name a cell; ``label``: the error's name.
+    """
+
+    label: str
+    scaled: Callable[[pd.DataFrame], pd.Series]
+    cells: tuple[str, ...]
+    exact: Callable[[Mapping[str, Any], int], float | None] | None = None
 
 
-def _metric_label(ref: Any) -> str:
-    from .paper import METRIC_LABELS
+@dataclass(frozen=True)
+class View:
+    """A setting's panel in a workflow chapter.
 
-    return ref.label or METRIC_LABELS.get(ref.metric, ref.metric.replace("_", " "))
+    ``cell(values)``: which cells of the setting chapter's runs to read (``only=``);
+    ``y``: the column plotted, which ``prepare(runs)`` adds; ``theory(part, ts)``: the
+    closed form for one hue value's runs (None: none); ``summary(runs)``: one sentence with
+    this build's numbers, for the chapter's list; ``shape``: the word for what the panel
+    shows (saturation, linear growth, ...); ``title``: the panel's title.
+    """
+
+    title: str
+    shape: str
+    y: str
+    ylabel: str
+    cell: Callable[[Mapping[str, Any]], dict[str, Any]]
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    theory: Callable[[pd.DataFrame, np.ndarray], np.ndarray | None] | None = None
+    summary: Callable[[pd.DataFrame], str] | None = None
+    log: bool = False
+    hue: str = "n"
+    ylim: tuple[float, float] | None = None
 
 
-def _link(family: str) -> str:
-    page, anchor, title = SECTIONS[family]
-    chapter, section = title.split(": ", 1)
-    return f'<a href="{page}.html#{anchor}" title="{html.escape(title)}">{html.escape(section)}</a>'
+# --- the context of a page ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Context:
+    """What a page knows when it gathers claims: the parameter file the book was built with
+    (``""``: the chapters' defaults), where runs are stored and run (``run``: the keyword
+    arguments of :func:`collapse_lib.grid.runner`), and whether expensive settings may be
+    computed when the store lacks them (``compute_expensive``). ``overrides``: chapter ->
+    its parameter values, for a chapter that passes its own (possibly set with
+    ``papermill -p``) instead of reading them from its source and the parameter file."""
+
+    params_file: str = ""
+    run: Mapping[str, Any] = field(default_factory=dict)
+    compute_expensive: bool = False
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def values(self, chapter: str) -> dict[str, Any]:
+        """The chapter's parameters as this build ran it."""
+        if chapter in self.overrides:
+            return dict(self.overrides[chapter])
+        return chapter_values(chapter, self.params_file)
+
+    def runs(self, spec: ChapterGrid, values: Mapping[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame | None:
+        """:func:`chapter_runs` of ``spec``'s chapter with this build's values and store."""
+        run = {"cache_dir": self.run.get("cache_dir"), "workers": self.run.get("workers", 1),
+               "scheduler": self.run.get("scheduler")}
+        kwargs.setdefault("stored_only", spec.expensive and not self.compute_expensive)
+        return chapter_runs(spec, values if values is not None else self.values(spec.chapter), **run, **kwargs)
+
+    def missing(self, spec: ChapterGrid) -> str:
+        """Why an expensive chapter's runs are absent."""
+        where = "the result store" if self.run.get("cache_dir") is not None else "this build (no result store)"
+        return f"not in {where}: run the chapter {spec.title} first"
 
 
-def _row(family: str, **values: Any) -> dict[str, Any]:
-    row = {c: math.nan if c in ("value", "low", "high", "ratio", "ratio_lo", "ratio_hi", "band_lo", "band_hi")
-           else "–"
-           for c in CLAIM_COLUMNS}
-    row.update({"family": family, "note": "", "seeds": 0, "section": _link(family)})
-    row.update(values)
-    return row
+class ClaimSet(NamedTuple):
+    """A setting's claim rows (:data:`collapse_lib.verdicts.ROW_COLUMNS`) and the runs behind them."""
+
+    rows: pd.DataFrame
+    runs: pd.DataFrame | None
 
 
-def claim_rows(family: str, frame: pd.DataFrame | None, refs: Sequence[Any], *,
-               theory: Callable[[Any, int], float | None] | None = None, missing: str = "not in this build"
-               ) -> pd.DataFrame:
-    """One row per paper value of ``refs``, from :func:`collapse_lib.paper.compare` (the paper,
-    this build with its 95% interval, theory, agrees), with the claim in words, the link to
-    the section that shows it and, for a figure, this build's value over the paper's."""
-    from .paper import compare
-    from .plotting import WORKFLOW_LABEL
+def link(spec: ChapterGrid, anchor: str | None = None, text: str | None = None) -> str:
+    """An HTML link to a section of a setting's chapter."""
+    anchor = spec.anchor if anchor is None else anchor
+    label = text or spec.title
+    return f'<a href="{spec.chapter}.html#{anchor}">{escape(label)}</a>'
 
-    refs = list(refs)
-    table = compare(frame, refs, theory=theory) if frame is not None and not frame.empty else None
+
+def claims_module(name: str) -> Any:
+    """Setting ``name``'s claims module (None where it has none)."""
+    return part(name, "claims")
+
+
+def settings_with(attribute: str) -> list[tuple[str, Any]]:
+    """(setting, claims module) for every registered setting whose claims module defines
+    ``attribute``, in registry order."""
+    out = []
+    for name in SETTINGS:
+        module = part(name, "claims")
+        if module is not None and hasattr(module, attribute):
+            out.append((name, module))
+    return out
+
+
+def setting_claims(name: str, ctx: Context) -> ClaimSet:
+    """Setting ``name``'s claims (its folder's ``claims(ctx)``)."""
+    module = part(name, "claims")
+    if module is None:
+        return ClaimSet(empty_rows(), None)
+    return module.claims(ctx)
+
+
+#: How the page names each family (a setting's family is its chapter's title).
+FAMILY_LABEL: dict[str, str] = {"bound": "Accumulate's bound", "ordering": "Ordering of the workflows",
+                                "value": "Value of synthetic data"}
+
+
+def family_label(family: str) -> str:
+    """The name of a family of claims on the page."""
+    if family in FAMILY_LABEL:
+        return FAMILY_LABEL[family]
+    module = part(family, "claims") if family in SETTINGS else None
+    return module.CHAPTER.title if module is not None else family
+
+
+# --- the families that compare settings ------------------------------------------------------
+
+#: Where the book shows Accumulate's bound across settings.
+BOUND_SECTION = '<a href="accumulate.html#where-the-sum-is-exact">Accumulate: where the sum is exact</a>'
+
+
+def bound_claims(runs: Mapping[str, pd.DataFrame | None], *, alpha: float = 0.05) -> pd.DataFrame:
+    """Accumulate stays below pi^2/6 times the first fit's error, tested jointly over every
+    cell of each setting that declares a :class:`Bound`.
+
+    Per cell, the ratio at the last generation has a one-sided p-value for "its expectation
+    exceeds pi^2/6" (Student's t); Holm's correction over the cells gives the family-wise
+    verdict. The row shows the cell closest to the bound, its interval, the exact limit
+    where one is known, and how large a violation the test could have detected (the
+    largest one-sided margin of the cells' 95% upper bounds above their means).
+    """
+    from scipy import stats as st
+
+    from .theory import PI2_OVER_6, basel_partial_sum
+
     rows = []
-    for i, ref in enumerate(refs):
-        workflow = WORKFLOW_LABEL.get(ref.workflow, ref.workflow)
-        where = ", ".join(f"{k} = {v}" for k, v in ref.conditions.items() if k != "authors_test") or "–"
-        claim = f"{workflow}: {_metric_label(ref)}" + ("" if where == "–" else f" ({where})")
-        if table is None:
-            rows.append(_row(family, claim=f"{claim}, t = {ref.t}", workflow=workflow, where=where,
-                             metric=_metric_label(ref), t=ref.t, paper=ref.quoted, note=ref.note,
-                             **{"this build": missing, "agrees": "–"}))
+    for name, module in settings_with("BOUND"):
+        frame = runs.get(name)
+        if frame is None or frame.empty or "accumulate" not in set(frame["workflow"]):
             continue
-        r = table.iloc[i]
-        t = r["t"]
-        comparable = str(r["agrees"]) in ("yes", "no")
-        mid = math.sqrt(ref.low * ref.high) if ref.low > 0 and ref.high > 0 else (ref.low + ref.high) / 2
-        value, low, high = float(r["value"]), float(r["low"]), float(r["high"])
-        if not math.isfinite(low):
-            low = high = value
-        scale = 1.0 / mid if comparable and mid else math.nan
-        rows.append(_row(family, claim=claim + (f", t = {ref.t}" if t != "–" else ""), workflow=workflow,
-                         where=where, metric=_metric_label(ref), t=t, note=str(r["note"] or ""),
-                         paper=str(r["paper"]), theory=str(r["theory"]),
-                         agrees=str(r["agrees"]) or "–", value=value, low=float(r["low"]), high=float(r["high"]),
-                         seeds=int(r["seeds"]), ratio=value * scale, ratio_lo=low * scale, ratio_hi=high * scale,
-                         band_lo=ref.low / ref.tolerance * scale, band_hi=ref.high * ref.tolerance * scale,
-                         **{"this build": str(r["this run"])}))
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+        bound: Bound = module.BOUND
+        part_ = frame[frame.workflow == "accumulate"]
+        T = int(part_.generation.max())
+        part_ = part_[part_.generation == T]
+        scaled = bound.scaled(part_)
+        keep = np.isfinite(scaled.to_numpy(dtype=float))
+        part_, scaled = part_[keep], scaled[keep]
+        if part_.empty:
+            continue
+        cells = []
+        for key, vals in scaled.groupby([part_[c] for c in bound.cells]):
+            iv = stats.mean_interval(vals.to_numpy(), method="t")
+            se = float(vals.std(ddof=1)) / math.sqrt(len(vals)) if len(vals) > 1 else math.nan
+            p = float(st.t.sf((iv.centre - PI2_OVER_6) / se, len(vals) - 1)) if se > 0 else math.nan
+            cell = dict(zip(bound.cells, key if isinstance(key, tuple) else (key,)))
+            limit = bound.exact(cell, T) if bound.exact is not None else None
+            cells.append((cell, iv, p, limit))
+        adjusted = stats.holm([c[2] for c in cells])
+        violated = int(np.nansum(adjusted < alpha))
+        cell, iv, p, limit = max(cells, key=lambda c: c[1].centre)
+        margin = max(c[1].high - c[1].centre for c in cells)
+        where = ", ".join(f"{k} = {v}" for k, v in cell.items())
+        gaps = [PI2_OVER_6 - c[3] for c in cells if c[3] is not None]
+        gap_text = (f"; the exact expectation lies {format_value(min(gaps))}–{format_value(max(gaps))} below π²/6, "
+                    f"{'more' if min(gaps) > margin else 'less'} than this test can resolve "
+                    f"({format_value(margin)})") if gaps else ""
+        verdict = "reproduced" if violated == 0 else "differs"
+        detail = (f"no cell of {len(cells)} exceeds π²/6 after Holm's correction; a violation smaller than "
+                  f"about {format_value(margin)} (the largest half-width) would go unseen{gap_text}"
+                  if violated == 0 else f"{violated} of {len(cells)} cells exceed π²/6 after Holm's correction")
+        rows.append(row(family="bound", setting=name, claim=f"Accumulate: {bound.label} / first fit ≤ π²/6",
+                        workflow="Accumulate", where=f"all {len(cells)} cells; closest to the bound: {where}",
+                        metric=f"{bound.label} / first-fit error", t=T,
+                        note="a bound on the expectation, tested in every cell at once (one-sided t, Holm)",
+                        reference=f"≤ π²/6 ≈ {format_value(PI2_OVER_6)}", range_lo=0.0, range_hi=PI2_OVER_6,
+                        source="the paper's theory (Dey & Donoho 2024)",
+                        value=iv.centre, low=iv.low, high=iv.high, seeds=iv.n, method=iv.method,
+                        theory=format_value(limit) if limit is not None else format_value(
+                            float(basel_partial_sum(T))),
+                        theory_value=limit if limit is not None else float(basel_partial_sum(T)),
+                        theory_inside=None if limit is None else bool(iv.contains(limit)),
+                        verdict=verdict, detail=detail, p_value=float(np.nanmin(adjusted)),
+                        section=BOUND_SECTION, **{"this build": iv.text()}))
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS)) if rows else empty_rows()
 
 
-def _run_kwargs(run: Mapping[str, Any] | None) -> dict[str, Any]:
-    run = dict(run or {})
-    return {"cache_dir": run.get("cache_dir"), "workers": run.get("workers", 1), "scheduler": run.get("scheduler")}
-
-
-def gaussian_claims(params_file: str = "", run: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's Gaussian numbers beside the chapter *Multivariate Gaussians*' runs.
-    Returns (rows, the runs used)."""
-    from . import paper, theory
-
-    v = chapter_values("gaussian", params_file)
-    cells = {k: sorted({r.conditions[k] for r in paper.GAUSSIAN}) for k in ("d", "n")}
-    runs = chapter_runs("gaussian", v, only=cells, **_run_kwargs(run))
-    if runs is not None and not runs.empty:
-        runs = runs.assign(mean_sq_error_over_first=runs.mean_sq_error / (runs.d * runs.sigma2 / runs.n))
-    sigma2 = float(v["sigma2"])
-
-    def closed_form(ref: Any, t: int) -> float | None:
-        metric = ref.metric.removesuffix("_over_first")
-        value = theory.expected("gaussian", metric, ref.workflow, t, **ref.conditions, sigma2=sigma2)
-        if value is None:
-            return None
-        first = ref.conditions["d"] * sigma2 / ref.conditions["n"] if metric != ref.metric else 1.0
-        return float(value) / first
-
-    return claim_rows("gaussian", runs, paper.GAUSSIAN, theory=closed_form), runs
-
-
-def kde_claims(params_file: str = "", run: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's KDE numbers beside the chapter *Kernel density estimation*'s runs (and its
-    first fits of the blobs at n = 1000 scored on both test sets)."""
-    import collapse_lib as cl
-
-    from . import paper
-
-    v = chapter_values("kde", params_file)
-    grid_refs = [r for r in paper.KDE if "authors_test" not in r.conditions]
-    cells = {"dataset": sorted({r.conditions["dataset"] for r in grid_refs}),
-             "h": sorted({r.conditions["h"] for r in grid_refs}), "n": sorted({r.conditions["n"] for r in grid_refs})}
-    runs = chapter_runs("kde", v, only=cells, **_run_kwargs(run))
-    seeds = check_seeds(v["seeds"])
-    first = pd.concat([cl.simulate("kde", "replace", n_generations=1, seeds=seeds, dataset="blobs", n=1000, h=0.1,
-                                   n_test=v["n_test"], authors_test=flag) for flag in (False, True)], ignore_index=True)
-    frame = pd.concat([runs, first], ignore_index=True) if runs is not None and not runs.empty else first
-    return claim_rows("kde", frame, paper.KDE), frame
-
-
-def linear_regression_claims(params_file: str = "", run: Mapping[str, Any] | None = None
-                             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's linear-regression numbers beside the chapter *Linear regression*'s runs."""
-    from . import paper, theory
-
-    v = chapter_values("linear_regression", params_file)
-    refs = paper.LINEAR_REGRESSION
-    cells = {"d": sorted({r.conditions["d"] for r in refs}), "n": sorted({r.conditions["n"] for r in refs}),
-             "sigma2": sorted({r.conditions["sigma2"] for r in refs})}
-    runs = chapter_runs("linear_regression", v, only=cells, **_run_kwargs(run))
-
-    def closed_form(ref: Any, t: int) -> float | None:
-        value = theory.expected("linear_regression", ref.metric, ref.workflow, t, **ref.conditions)
-        return None if value is None else float(value)
-
-    return claim_rows("linear_regression", runs, refs, theory=closed_form), runs
-
-
-def discrete_claims(params_file: str = "", run: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's fixation times beside the chapter *Discrete distributions*' Replace chains
-    (run to fixation; a chain still going at the cap counts at the cap, a lower bound)."""
-    from . import paper, theory
-    from .settings.discrete import replace_fixation_times
-
-    v = chapter_values("discrete", params_file)
-    k = int(v["k"])
-    ns = [n for n in _as_list(v["ns"])
-          if any(r.conditions["n"] == n and r.conditions["k"] == k for r in paper.DISCRETE)]
-    if not ns:
-        return claim_rows("discrete", None, paper.DISCRETE), pd.DataFrame()
-    fix = pd.concat([replace_fixation_times(n, k, v["fixation_seeds"], v["fixation_max_generations"]) for n in ns],
-                    ignore_index=True)
-    capped = np.where(fix.censored, fix.max_generations, fix.fixation_generation)
-    frame = fix.assign(workflow="replace", fixation_generation=capped)
-
-    def fixation_theory(ref: Any, t: int) -> float:
-        n, kk = ref.conditions["n"], ref.conditions["k"]
-        if math.comb(n + kk - 1, kk - 1) <= 200_000:
-            return theory.wright_fisher_exact_fixation_time(n, kk)
-        return theory.wright_fisher_fixation_time(n, kk)
-
-    return claim_rows("discrete", frame, paper.DISCRETE, theory=fixation_theory), frame
-
-
-def lm_claims(params_file: str = "", run: Mapping[str, Any] | None = None, *, compute: bool = False
-              ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The paper's language-model losses, each divided by its loss at t = 1 (the comparable
-    reading: absolute losses depend on the tokenizer and the text), beside the chapter
-    *Language models*' runs, read from the store. They are computed only with ``compute``
-    (minutes at the chapter's default size)."""
-    from . import paper
-
-    v = chapter_values("language_models", params_file)
-    kwargs = _run_kwargs(run)
-    runs = chapter_runs("language_models", v, stored_only=not compute, **kwargs)
-    first = next(ref.low for ref in paper.LM if ref.t == 1)
-    refs = [replace(ref, metric="relative_loss", low=ref.low / first, high=ref.high / first,
-                    label="loss / loss at t = 1") for ref in paper.LM if ref.t > 1]
-    if runs is None or runs.empty:
-        where = "the result store" if kwargs["cache_dir"] is not None else "this build (it ran without the store)"
-        return claim_rows("lm", None, refs, missing=f"not in {where}: run the chapter Language models"), None
-    runs = runs.assign(relative_loss=runs.test_loss / runs.groupby(["workflow", "seed"]).test_loss.transform("first"))
-    return claim_rows("lm", runs, refs), runs
-
-
-def value_claims(params_file: str = "", run: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's value-of-synthetic-data finding, as a sign: with scarce real data a little
-    synthetic data lowers the loss, with plentiful real data it raises it. This build's
-    numbers: the chapter *The value of synthetic data*'s Gaussian (its KL from the truth),
-    generator fit on the whole pool, the cell nearest to 256 real and 1024 synthetic, and
-    the same synthetic amount with all the real data; the change in percent with a 95%
-    interval over seeds (paired differences)."""
-    from . import paper, value
-
-    v = chapter_values("value_of_synthetic_data", params_file)
-    cells = value.grid_cells(v["num_real"], v["num_synthetic"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", value.CappedWarning)
-        grid = value.run_value(value.make_task("gaussian", d=v["gaussian_d"]), cells, seeds=v["seeds"],
-                               n_available=v["n_available"], generator="pool", setting="gaussian")
-    grid = grid.sort_values("capped", kind="stable").drop_duplicates(["seed", "num_real", "num_synthetic"])
-
-    def nearest(values: Iterable[int], target: int) -> int:
-        return min(values, key=lambda x: (abs(math.log(x / target)), x))
-
-    nr_max = int(grid.num_real.max())
-    nr_ref = nearest([r for r in sorted(grid.num_real.unique()) if r < nr_max] or [nr_max], 256)
-    ns_ref = nearest([s for s in _as_list(v["num_synthetic"]) if s > 0], 1024)
-    without, with_ = sorted(paper.VALUE, key=lambda r: r.conditions["num_synthetic"])
-    paper_change = 100 * (with_.low / without.low - 1)
-    m = grid.set_index(["seed", "num_real", "num_synthetic"])["kl"]
+def ordering_claims(runs: Mapping[str, pd.DataFrame | None], values: Mapping[str, Mapping[str, Any]]
+                    ) -> pd.DataFrame:
+    """The paper's qualitative result in each setting with a :class:`Headline`: at the last
+    generation Replace is worst, Accumulate best, Accumulate-Subsample between. Each seed
+    runs all three workflows from the same first fit, so the two steps are paired
+    differences (:func:`collapse_lib.stats.paired_difference`); the ordering *holds* when
+    both intervals lie above zero, is *reversed* when one lies below, and is *not
+    resolved* otherwise."""
     rows = []
-    for nr, claim, paper_text, sign in (
-            (nr_ref, "scarce real data: a little synthetic data lowers the loss",
-             f"{paper_change:+.1f}% ({without.low:.2f} → {with_.low:.2f})", -1),
-            (nr_max, "plentiful real data: synthetic data raise the loss", "raises it", +1)):
-        base = m.xs((nr, 0), level=("num_real", "num_synthetic"))
-        mixed = m.xs((nr, ns_ref), level=("num_real", "num_synthetic"))
-        change = 100 * (mixed - base) / base.mean()
-        centre, lo, hi = _statistic(change.to_numpy())
-        agrees = "yes" if (sign < 0 and hi < 0) or (sign > 0 and lo > 0) else "no"
-        where = (f"{nr} real + {ns_ref} synthetic (the paper: 256 real + about 1k synthetic)" if sign < 0 else
-                 f"all {nr} real examples + {ns_ref} synthetic")
-        rows.append(_row("value", claim=f"Gaussian stand-in, {claim}", workflow="One generation", metric=claim,
-                         where=where,
-                         note="change of the loss in %; the paper's is for a language model: only the sign "
-                              "is compared", paper=paper_text, agrees=agrees,
-                         value=centre, low=lo, high=hi, seeds=int(change.size),
-                         **{"this build": f"{centre:+.1f}% [{lo:+.1f}, {hi:+.1f}]"}))
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), grid
-
-
-def bound_claims(gaussian: pd.DataFrame | None, linear_regression: pd.DataFrame | None) -> pd.DataFrame:
-    """Accumulate's error stays below pi^2/6 times the first fit's (in expectation): per
-    setting, the largest cell mean at the last generation in units of the first-fit error,
-    with its interval, beside the Basel partial sum (the theory) and the ceiling."""
-    from . import theory
-    from .paper import format_value
-
-    rows = []
-    for name, frame, unit in (("Gaussian mean error", gaussian, "gaussian"),
-                              ("linear-regression test MSE", linear_regression, "linear_regression")):
+    for name, module in settings_with("HEADLINE"):
+        frame = runs.get(name)
+        head: Headline = module.HEADLINE
         if frame is None or frame.empty:
             continue
-        part = frame[frame.workflow == "accumulate"]
-        T = int(part.generation.max())
-        part = part[part.generation == T]
-        if unit == "gaussian":
-            scaled = part.mean_sq_error / (part.d * part.sigma2 / part.n)
-        else:
-            part = part[part.n >= part.d + 2]
-            if part.empty:
-                continue
-            scaled = part.test_mse / (part.sigma2 * part.d / (part.n - part.d - 1))
-        stats = {key: _statistic(vals.to_numpy(), "mean") for key, vals in scaled.groupby([part.d, part.n])}
-        (d, n), (centre, lo, hi) = max(stats.items(), key=lambda item: item[1][0])
-        rows.append(_row("bound", claim=f"Accumulate: {name} / first fit ≤ π²/6", workflow="Accumulate",
-                         metric=f"{name} / first-fit error ≤ π²/6",
-                         where=f"the largest of {len(stats)} cells: d = {d}, n = {n}", t=T,
-                         note="a bound on the expectation: the cell's interval must reach below it",
-                         paper=f"≤ {format_value(theory.PI2_OVER_6)}",
-                         theory=format_value(float(theory.basel_partial_sum(T))),
-                         agrees="yes" if lo <= theory.PI2_OVER_6 else "no", value=centre, low=lo, high=hi,
-                         seeds=int(len(scaled.loc[(part.d == d) & (part.n == n)])),
-                         **{"this build": f"{format_value(centre)} [{format_value(lo)}, {format_value(hi)}]"}))
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
-
-
-def ordering_claims(frames: Mapping[str, tuple[pd.DataFrame | None, str, Mapping[str, Any]]]) -> pd.DataFrame:
-    """The paper's qualitative result in each setting: at the last generation Replace is worst,
-    Accumulate best, Accumulate-Subsample between. ``frames``: setting label -> (runs, metric,
-    the cell to read)."""
-    from .paper import format_value
-
-    rows = []
-    for label, (frame, metric, cell) in frames.items():
-        if frame is None or frame.empty or metric not in frame.columns:
-            continue
-        sel = pd.Series(True, index=frame.index)
+        cell = head.cell(values[name])
+        data = frame.assign(**{head.metric: head.derive(frame)}) if head.derive is not None else frame
+        sel = pd.Series(True, index=data.index)
         for k, v in cell.items():
-            sel &= frame[k].astype(object) == v
-        part = frame[sel]
-        if part.empty or set(part.workflow) != set(WORKFLOWS):
+            sel &= data[k].astype(object) == v
+        data = data[sel]
+        if data.empty or set(data.workflow) != set(WORKFLOWS):
             continue
-        T = int(part.generation.max())
-        means = part[part.generation == T].groupby("workflow")[metric].mean()
+        T = int(data.generation.max())
+        last = data[data.generation == T].pivot_table(index="seed", columns="workflow", values=head.metric)
+        last = last.dropna()
+        steps = [stats.paired_difference(last["replace"], last["accumulate-subsample"]),
+                 stats.paired_difference(last["accumulate-subsample"], last["accumulate"])]
+        if all(s.low > 0 for s in steps):
+            verdict, detail = "reproduced", "both paired differences lie above zero"
+        elif any(s.high < 0 for s in steps):
+            verdict, detail = "differs", "a paired difference lies below zero: the order is reversed there"
+        else:
+            verdict, detail = "consistent", "a paired difference's interval includes zero: the order is not " \
+                                             "resolved at this build's size"
         where = ", ".join(f"{k} = {v}" for k, v in cell.items())
-        ok = means["replace"] > means["accumulate-subsample"] > means["accumulate"]
-        rows.append(_row("ordering", claim=f"{label}: Replace worst, Accumulate best", workflow=label,
-                         metric=f"{metric.replace('_', ' ')}: Replace > Accumulate-Subsample > Accumulate",
-                         where=where or "–", t=T, note="this build's means, in that order",
-                         paper="Replace > A-S > Acc.", agrees="yes" if ok else "no",
-                         **{"this build": " > ".join(format_value(means[w]) for w in WORKFLOWS)}))
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+        means = last.mean()
+        text = " > ".join(format_value(means[w]) for w in WORKFLOWS)
+        steps_text = "; ".join(f"{a} − {b}: {s.text()}" for (a, b), s in
+                               zip((("R", "A-S"), ("A-S", "A")), steps))
+        rows.append(row(family="ordering", setting=name,
+                        claim=f"{module.CHAPTER.title}: Replace worst, Accumulate best",
+                        workflow=module.CHAPTER.title, where=where or "–",
+                        metric=f"{head.metric.replace('_', ' ')}: Replace > Accumulate-Subsample > Accumulate",
+                        t=T, note=f"paired differences over seeds: {steps_text}",
+                        reference="Replace > A-S > Acc.", source="the paper's finding in every setting",
+                        value=math.nan, seeds=len(last), method="paired t", verdict=verdict, detail=detail,
+                        section=link(module.CHAPTER), **{"this build": text}))
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS)) if rows else empty_rows()
 
 
-def all_claims(params_file: str = "", run: Mapping[str, Any] | None = None, *, compute_lm: bool = False
-               ) -> pd.DataFrame:
-    """Every family of claims, in the order of the book (see the module docstring)."""
-    gauss, g_runs = gaussian_claims(params_file, run)
-    kde, k_runs = kde_claims(params_file, run)
-    lm, lm_runs = lm_claims(params_file, run, compute=compute_lm)
-    linreg, l_runs = linear_regression_claims(params_file, run)
-    disc, _ = discrete_claims(params_file, run)
-    val, _ = value_claims(params_file, run)
-    bound = bound_claims(g_runs, l_runs)
-    order = ordering_claims({
-        "Gaussian": (g_runs, "mean_sq_error", {"d": 10, "n": 100}),
-        "KDE": (k_runs, "test_nll", {"dataset": "moons", "h": 0.1, "n": 10}),
-        "Linear regression": (l_runs, "test_mse", {"d": 10, "n": 100}),
-        "Language model": (lm_runs, "test_loss", {}),
-    })
-    frames = [f for f in (gauss, bound, kde, lm, linreg, disc, val, order) if not f.empty]
-    return pd.concat(frames, ignore_index=True)
+def all_claims(ctx: Context, *, extra: Sequence[Callable[[Context], pd.DataFrame]] = ()) -> pd.DataFrame:
+    """Every setting's claims in registry order, then the bound of Accumulate, the ordering of
+    the workflows, and the ``extra`` families (e.g. the value of synthetic data), with Holm's
+    correction over every verdict (:func:`with_multiplicity`)."""
+    frames, runs, values = [], {}, {}
+    for name in SETTINGS:
+        module = part(name, "claims")
+        if module is None:
+            continue
+        result = module.claims(ctx)
+        frames.append(result.rows)
+        values[name] = ctx.values(module.CHAPTER.chapter)
+        runs[name] = result.runs
+    frames.append(bound_claims(runs))
+    frames.append(ordering_claims(runs, values))
+    frames.extend(f(ctx) for f in extra)
+    frames = [f for f in frames if not f.empty]
+    table = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return with_multiplicity(table)
 
 
-def agreement_counts(claims: pd.DataFrame) -> pd.DataFrame:
-    """Per family: claims, compared (this build has the value at the paper's generation), agreeing."""
-    out = claims.groupby("family", sort=False).agg(
-        claims=("claim", "size"), compared=("agrees", lambda a: int(a.isin(["yes", "no"]).sum())),
-        agree=("agrees", lambda a: int((a == "yes").sum())))
-    out.index = [FAMILY_LABEL.get(f, f) for f in out.index]
+def with_multiplicity(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Adds ``p_holm`` (Holm's adjusted p-value over every row with a verdict) and
+    ``holds_after_holm`` (a "differs" that holds for the whole page at 95%)."""
+    p = table["p_value"].astype(float).to_numpy()
+    judged = table["verdict"].isin(["reproduced", "consistent", "differs"]).to_numpy()
+    p = np.where(judged & ~np.isfinite(p), 1.0, p)
+    p = np.where(judged, p, np.nan)
+    out = table.copy()
+    out["p_holm"] = stats.holm(p)
+    out["holds_after_holm"] = (out["verdict"] == "differs") & (out["p_holm"] < alpha)
+    return out
+
+
+def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Per family: claims, and how many are reproduced, consistent, differ, or were not run."""
+    out = pd.DataFrame({"claims": table.groupby("family", sort=False).size()})
+    for word in ("reproduced", "consistent", "differs", "not run at this scale"):
+        out[word] = table.groupby("family", sort=False)["verdict"].apply(lambda v, w=word: int((v == w).sum()))
+    out.index = [family_label(f) for f in out.index]
     out.index.name = "family"
     return out
 
 
-def claims_html(claims: pd.DataFrame, family: str | None = None) -> str:
-    """The claims (of one family) as an HTML table narrow enough for the book's column, in the
-    layout of :func:`collapse_lib.paper.to_html`: claim (its conditions, note and the link to
-    the section that shows it in small type below), paper, this build (95% interval and
-    seeds below), theory, agrees."""
-    part = claims if family is None else claims[claims.family == family]
-    cell = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;"
-    num = cell + "text-align:right;"
-    small = '<br><span style="font-size:0.85em;opacity:0.8">'
+_VERDICT_STYLE = {"reproduced": "reproduced", "consistent": "consistent", "differs": "<b>differs</b>",
+                  "not run at this scale": "not run at this scale"}
+
+
+def claims_html(table: pd.DataFrame, family: str | None = None, *, sources: bool = True) -> str:
+    """The claims (of one family) as an HTML table for the book's column: the claim (its
+    cell, generation, note, source and link in small type), the reference and the range
+    compared, this build (its statistic, interval and seeds), theory (marked where it lies
+    outside this build's interval), and the verdict with its reason."""
+    part_ = table if family is None else table[table.family == family]
     rows = []
-    for _, r in part.iterrows():
-        where = [] if str(r["where"]) in ("", "–") else [html.escape(str(r["where"]))]
-        if str(r["t"]) not in ("", "–"):
-            where.append(f"t = {html.escape(str(r['t']))}")
-        text = f"<b>{html.escape(str(r['workflow']))}</b>, {html.escape(str(r['metric']))}"
+    for _, r in part_.iterrows():
+        where = [] if str(r["where"]) in ("", "–") else [escape(r["where"])]
+        if str(r["t"]) not in ("", "–", "None", "nan"):
+            where.append(f"t = {escape(r['t'])}")
+        text = f"<b>{escape(r['workflow'])}</b>, {escape(r['metric'])}"
         if where:
-            text += small + "; ".join(where) + "</span>"
+            text += small("; ".join(where))
         if str(r["note"] or ""):
-            text += small + "<i>" + html.escape(str(r["note"])) + "</i></span>"
-        text += small + "shown in: " + str(r["section"]) + "</span>"
-        value = html.escape(str(r["this build"]))
-        if math.isfinite(r["value"]) and " [" in value and int(r["seeds"] or 0) > 1:
+            text += small("<i>" + escape(r["note"]) + "</i>")
+        if sources and str(r["source"] or ""):
+            text += small("source: " + escape(r["source"]))
+        if str(r["section"] or ""):
+            text += small("shown in: " + str(r["section"]))
+        value = escape(r["this build"])
+        if " [" in value and int(r["seeds"] or 0) > 1:
             head, interval = value.split(" [", 1)
-            value = f"{head}{small}[{interval}, {int(r['seeds'])} seeds</span>"
-        agrees = {"yes": "yes", "no": "<b>no</b>"}.get(str(r["agrees"]), "–")
-        rows.append(f'<tr><td style="{cell}text-align:left">{text}</td>'
-                    f'<td style="{num}">{html.escape(str(r["paper"]))}</td><td style="{num}">{value}</td>'
-                    f'<td style="{num}">{html.escape(str(r["theory"]))}</td>'
-                    f'<td style="{cell}text-align:center">{agrees}</td></tr>')
-    head = "".join(f'<th style="{cell}text-align:{a}">{h}</th>' for h, a in
-                   [("claim", "left"), ("paper", "right"), ("this build", "right"), ("theory", "right"),
-                    ("agrees", "center")])
-    return (f'<table class="dataframe comparison claims" style="width:100%;max-width:100%;table-layout:auto">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            value = nowrap(head) + small("[" + interval, wrap=False) + small(
+                f"{int(r['seeds'])} seeds, {escape(r['method'])}", wrap=False)
+        theory = escape(r["theory"]) or "–"
+        if r.get("theory_inside") is False:
+            theory += small("outside the interval")
+        verdict = _VERDICT_STYLE.get(str(r["verdict"]), escape(r["verdict"]))
+        if r.get("holds_after_holm") is True:
+            verdict += small("holds after Holm")
+        elif str(r["verdict"]) == "differs" and "holds_after_holm" in r:
+            verdict += small("not after Holm")
+        if str(r["detail"] or ""):
+            verdict += small(escape(r["detail"]))
+        rows.append([text, nowrap(escape(r["reference"])), value, theory, verdict])
+    columns = [("claim", "left"), ("reference [range]", "right"), ("this build", "right"), ("theory", "right"),
+               ("verdict", "left")]
+    return html_table(columns, rows, css_class="comparison claims")
 
 
-# --- the scale of this build ------------------------------------------------------------------
+# --- the workflow chapters ----------------------------------------------------------------------
+
+def workflow_views(workflow: str, ctx: Context) -> list[tuple[str, View, pd.DataFrame, Mapping[str, Any]]]:
+    """(setting, view, runs, chapter values) for every setting with a view of ``workflow``,
+    in registry order: the runs of the cells the view shows, read from the setting
+    chapter's store (or recomputed with the same arguments)."""
+    out = []
+    for name, module in settings_with("VIEWS"):
+        view = module.VIEWS.get(workflow)
+        if view is None:
+            continue
+        values = ctx.values(module.CHAPTER.chapter)
+        frame = ctx.runs(module.CHAPTER, values, only=view.cell(values), workflows=[workflow])
+        if frame is None or frame.empty:
+            continue
+        if view.prepare is not None:
+            frame = view.prepare(frame)
+        out.append((name, view, frame, values))
+    return out
+
+
+# --- the scale of this build ----------------------------------------------------------------------
 
 def run_size(values: Mapping[str, Any]) -> float:
     """Chains x generations of a chapter's main grid, from its parameters: seeds (or k seeds)

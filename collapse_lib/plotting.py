@@ -104,17 +104,18 @@ def hue_palette(values: Iterable[Any], cmap: str = "viridis") -> dict[Any, tuple
 
 def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str = "ci95",
               geometric: bool = False, positive: bool | None = None) -> pd.DataFrame:
-    """Mean of ``y`` over seeds at each ``x``, with ``lo``/``hi`` of the band.
+    """Mean of ``y`` over seeds at each ``x``, with ``lo``/``hi`` of the band (the intervals
+    come from :func:`collapse_lib.stats.summarise`).
 
     ``band``:
 
-    * ``"ci95"`` (default): the 95% interval of the mean. For a positive metric (every
-      value > 0; ``positive`` overrides the check) it is computed in log space by the delta
-      method, ``mean * exp(+-1.96 se / mean)`` with ``se`` the standard error of the mean:
-      to first order the same as ``mean +- 1.96 se``, but always above zero, so it never
-      leaves a log axis (and since ``se / mean <= 1`` for positive values it spans at most
-      a factor ``exp(1.96) ~ 7`` either way). A metric that can be zero or negative gets
-      the plain ``mean +- 1.96 se``.
+    * ``"ci95"`` (default): the 95% interval of the mean (Student's t). For a positive
+      metric (every value > 0; ``positive`` overrides the check) it is computed in log
+      space by the delta method, ``mean * exp(+-q se / mean)``: to first order the same as
+      ``mean +- q se``, but always above zero, so it never leaves a log axis. A metric that
+      can be zero or negative gets the plain ``mean +- q se``. A band is a picture of the
+      uncertainty; the verdicts use :mod:`collapse_lib.stats`'s methods that cover for
+      heavy tails.
     * ``"sd"``: one standard deviation, likewise ``mean * exp(+-sd / mean)`` for a
       positive metric and ``mean +- sd`` otherwise.
     * ``"iqr"``: the quartiles over seeds, with the median as centre (a quantile band:
@@ -122,35 +123,35 @@ def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str =
     * ``"none"``: no band.
 
     With ``geometric=True`` the statistics are taken of log10(y) and mapped back (the
-    geometric mean, with the interval ``10**(mean log +- 1.96 se of log)``), the honest
-    centre for quantities spanning decades such as a determinant; the default arithmetic
-    mean is what expectations (and so the theory curves) describe. Missing values
-    (undefined metrics) are dropped.
+    geometric mean, with the t interval of the mean log), the honest centre for quantities
+    spanning decades such as a determinant; the default arithmetic mean is what
+    expectations (and so the theory curves) describe. Missing values are dropped.
     """
+    from . import stats
+
     values = frame[[x, y]].dropna()
     if geometric:
         values = values[values[y] > 0].assign(**{y: np.log10(values[y])})
     log_band = not geometric and (bool((values[y] > 0).all()) if positive is None else bool(positive))
+    if band not in ("ci95", "sd", "iqr", "none"):
+        raise ValueError(f"band must be 'ci95', 'sd', 'iqr' or 'none'; got {band!r}")
     grouped = values.groupby(x)[y]
     if band == "iqr":
         centre = grouped.median()
         lo, hi = grouped.quantile(0.25), grouped.quantile(0.75)
+    elif band == "ci95":
+        table = stats.summarise(values, y, x, method="log-t" if log_band else "t").set_index(x)
+        centre, lo, hi = table["mean"], table["lo"], table["hi"]
     else:
         centre = grouped.mean()
-        if band == "ci95":
-            half = 1.96 * grouped.std(ddof=1).fillna(0.0) / np.sqrt(grouped.count())
-        elif band == "sd":
-            half = grouped.std(ddof=1).fillna(0.0)
-        elif band == "none":
-            half = 0.0 * centre
-        else:
-            raise ValueError(f"band must be 'ci95', 'sd', 'iqr' or 'none'; got {band!r}")
+        half = grouped.std(ddof=1).fillna(0.0) if band == "sd" else 0.0 * centre
         if log_band:
             factor = np.exp(half / centre.where(centre > 0))
             lo, hi = centre / factor, centre * factor
         else:
             lo, hi = centre - half, centre + half
     out = pd.DataFrame({"centre": centre, "lo": lo, "hi": hi})
+    out.index.name = x
     return 10 ** out if geometric else out
 
 

@@ -107,8 +107,8 @@ def canonical(value: Any) -> Any:
 def _versions(setting: str) -> dict[str, str]:
     """Versions of what made a setting's numbers (looked up once per process: they cannot
     change while it runs)."""
-    from . import __version__
     from .registry import SETTINGS, dependency_versions, get_setting
+    from .version import __version__
 
     out = {"collapse_lib": __version__, "python": platform.python_version(), "pandas": pd.__version__}
     try:

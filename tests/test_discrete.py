@@ -14,9 +14,9 @@ from collapse_lib.settings.discrete import (
     distribution_metrics,
     fixation_generation,
     replace_fixation_times,
-    summarise_fixation,
 )
-from collapse_lib.theory import (
+from collapse_lib.settings.discrete.claims import summarise_fixation
+from collapse_lib.settings.discrete.theory import (
     expected_observed_outcomes,
     wright_fisher_diversity,
     wright_fisher_exact_fixation_time,

@@ -11,6 +11,7 @@ import collapse_lib as cl
 from collapse_lib import theory
 from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning, bartlett_factor
 from collapse_lib.settings.gaussian import model as gaussian
+from collapse_lib.settings.gaussian import theory as stheory
 from collapse_lib.workflows import run_chain
 
 METRICS = list(gaussian.METRICS)
@@ -119,9 +120,9 @@ def test_replace_matches_closed_forms(d, n):
     f = cl.simulate("gaussian", "replace", n_generations=T, seeds=3000, d=d, n=n)
     for t in (1, 5, 20, 60):
         g = f[f.generation == t]
-        assert z_score(g.mean_sq_error, float(theory.gaussian_replace_mean_sq_error(t, d, n))) < 4.5
-        assert z_score(g.cov_trace_ratio, float(theory.gaussian_replace_trace_ratio(t, n))) < 4.5
-        assert z_score(g.cov_logdet_ratio, float(theory.gaussian_replace_logdet_ratio(t, d, n))) < 4.5
+        assert z_score(g.mean_sq_error, float(stheory.gaussian_replace_mean_sq_error(t, d, n))) < 4.5
+        assert z_score(g.cov_trace_ratio, float(stheory.gaussian_replace_trace_ratio(t, n))) < 4.5
+        assert z_score(g.cov_logdet_ratio, float(stheory.gaussian_replace_logdet_ratio(t, d, n))) < 4.5
 
 
 def test_replace_saturates_instead_of_growing_linearly():
@@ -138,11 +139,11 @@ def test_accumulate_stays_below_pi2_over_6(d, n):
     T = 50
     f = cl.simulate("gaussian", "accumulate", n_generations=T, seeds=3000, d=d, n=n)
     g = f[f.generation == T].mean_sq_error.to_numpy()
-    bound = theory.gaussian_accumulate_bound(d, n)
+    bound = stheory.gaussian_accumulate_bound(d, n)
     upper = g.mean() + 3 * g.std(ddof=1) / np.sqrt(len(g))
     assert g.mean() < bound and upper > 0
     # the Basel approximation is close (it slightly overstates: fitted covariances shrink)
-    approx = float(theory.gaussian_accumulate_mean_sq_error(T, d, n))
+    approx = float(stheory.gaussian_accumulate_mean_sq_error(T, d, n))
     assert 0.85 * approx < g.mean() < 1.05 * approx
 
 
@@ -153,24 +154,24 @@ def test_accumulate_matches_the_exact_closed_forms(d, n):
     f = cl.simulate("gaussian", "accumulate", n_generations=T, seeds=4000, d=d, n=n, sigma2=2.0)
     for t in (1, 2, 10, 30):
         g = f[f.generation == t]
-        assert z_score(g.mean_sq_error, float(theory.gaussian_accumulate_mean_sq_error_exact(t, d, n, 2.0))) < 4.5
-        assert z_score(g.cov_trace_ratio, float(theory.gaussian_accumulate_trace_ratio(t, n))) < 4.5
+        assert z_score(g.mean_sq_error, float(stheory.gaussian_accumulate_mean_sq_error_exact(t, d, n, 2.0))) < 4.5
+        assert z_score(g.cov_trace_ratio, float(stheory.gaussian_accumulate_trace_ratio(t, n))) < 4.5
     assert theory.expected("gaussian", "cov_trace_ratio", "accumulate", T, d=d, n=n) == \
-        pytest.approx(float(theory.gaussian_accumulate_trace_ratio(T, n)))
+        pytest.approx(float(stheory.gaussian_accumulate_trace_ratio(T, n)))
 
 
 def test_exact_accumulate_sits_below_basel_most_for_small_n():
     t = np.array([1, 10, 100_000])
     for n in (10, 100, 1000):
-        exact = theory.gaussian_accumulate_mean_sq_error_exact(t, 1, n) * n
-        basel = theory.gaussian_accumulate_mean_sq_error(t, 1, n) * n
+        exact = stheory.gaussian_accumulate_mean_sq_error_exact(t, 1, n) * n
+        basel = stheory.gaussian_accumulate_mean_sq_error(t, 1, n) * n
         assert exact[0] == pytest.approx(1.0) and (exact[1:] < basel[1:]).all()
         assert exact[-1] < theory.PI2_OVER_6
-    limit = {n: float(theory.gaussian_accumulate_mean_sq_error_exact(100_000, 1, n)) * n for n in (10, 1000)}
+    limit = {n: float(stheory.gaussian_accumulate_mean_sq_error_exact(100_000, 1, n)) * n for n in (10, 1000)}
     assert 1.55 < limit[10] < 1.57 and theory.PI2_OVER_6 - limit[1000] < 1e-3
     # the trace's limit is sin(pi a) / (pi a), a = n^(-1/2)
     a = 10 ** -0.5
-    assert float(theory.gaussian_accumulate_trace_ratio(100_000, 10)) == pytest.approx(
+    assert float(stheory.gaussian_accumulate_trace_ratio(100_000, 10)) == pytest.approx(
         np.sin(np.pi * a) / (np.pi * a), rel=1e-4)
 
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from scipy.special import logsumexp
 
-from collapse_lib import ParameterError, simulate, theory
+from collapse_lib import ParameterError, simulate
 from collapse_lib.settings.kde import model as kde
+from collapse_lib.settings.kde import theory as stheory
 from collapse_lib.workflows import WORKFLOWS, run_chain, seed_rngs
 
 sklearn_neighbors = pytest.importorskip("sklearn.neighbors")
@@ -239,7 +240,7 @@ def test_replace_spread_grows_by_h2_per_generation_in_1d():
     n, h, T = 200, 0.2, 40
     out = kde.run_batched("replace", T, list(range(400)), dataset=normal, n=n, h=h, n_test=1)
     t = np.arange(1, T + 1)
-    expected = theory.kde_replace_spread(t[None, :], n, h, out["spread"][:, :1], d=1)
+    expected = stheory.kde_replace_spread(t[None, :], n, h, out["spread"][:, :1], d=1)
     assert np.abs(_residual_z(out["spread"], expected)[[4, 19, 39]]).max() < 4
     # while t << n and s1 / n << h^2, the density diffuses linearly: + h^2 per generation
     n, h, T = 1000, 0.3, 20
@@ -247,16 +248,16 @@ def test_replace_spread_grows_by_h2_per_generation_in_1d():
     growth = (out["spread"] - out["spread"][:, :1]).mean(axis=0)
     np.testing.assert_allclose(growth[T - 1], (T - 1) * h * h, rtol=0.05)
     # and the spread settles at (n - 1) h^2, from above when h is small
-    assert theory.kde_replace_spread(10_000, 10, 0.1, 1.0) == pytest.approx(9 * 0.01, rel=1e-6)
+    assert stheory.kde_replace_spread(10_000, 10, 0.1, 1.0) == pytest.approx(9 * 0.01, rel=1e-6)
 
 
 def test_accumulate_spread_grows_logarithmically():
     n, h, T = 10, 0.4, 30
     out = kde.run_batched("accumulate", T, list(range(400)), dataset="moons", n=n, h=h, n_test=1)
     s1 = out["spread"][:, 0]
-    expected = np.stack([theory.kde_accumulate_spread(np.arange(1, T + 1), n, h, s, d=2) for s in s1])
+    expected = np.stack([stheory.kde_accumulate_spread(np.arange(1, T + 1), n, h, s, d=2) for s in s1])
     assert np.abs(_residual_z(out["spread"], expected)[[1, 9, 29]]).max() < 4
-    assert theory.kde_accumulate_spread(1000, n, h, 0.0, d=2) < 2 * h * h * math.log(1000)
+    assert stheory.kde_accumulate_spread(1000, n, h, 0.0, d=2) < 2 * h * h * math.log(1000)
 
 
 # --- validation ----------------------------------------------------------------------------

@@ -7,14 +7,13 @@ import pytest
 
 from collapse_lib import ParameterError, run_chain, simulate
 from collapse_lib.settings.linear_regression import LinearRegressionTask, draw_problem, ols
-from collapse_lib.theory import (
-    PI2_OVER_6,
-    basel_partial_sum,
+from collapse_lib.settings.linear_regression.theory import (
     linreg_accumulate_bound,
     linreg_accumulate_test_mse,
     linreg_replace_test_mse,
     linreg_variance_factor,
 )
+from collapse_lib.theory import PI2_OVER_6, basel_partial_sum
 from collapse_lib.workflows import WORKFLOWS, seed_rngs
 
 Z = 4.0  # Monte-Carlo tolerance in standard errors (several comparisons per test)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import collapse_lib as cl
-from collapse_lib import compare, files, registry, store
+from collapse_lib import files, registry, store
 from collapse_lib.files import UnsafeTargetError, atomic_write
 from collapse_lib.store import Store, StoreWarning
 from collapse_lib.validation import ParameterError
@@ -428,31 +428,6 @@ def test_list_columns_round_trip(tmp_path):
     assert back is not None and list(back.samples) == [("a", "b"), ()]
     pd.testing.assert_frame_equal(back.drop(columns="samples"), frame.drop(columns="samples"),
                                   check_dtype=False)
-
-
-def test_load_lm_results_reads_only_current_entries_of_one_configuration(tmp_path, monkeypatch):
-    assert compare.load_lm_results("") is None
-    assert compare.load_lm_results(tmp_path / "missing") is None
-    st = Store(tmp_path)
-    current = cl.fingerprint("lm")
-
-    def put(n, loss, code, created):
-        frame = pd.DataFrame({"setting": "lm", "workflow": "replace", "seed": [0], "generation": [1],
-                              "n": n, "test_loss": loss})
-        request = Store.request("lm", "replace", 1, [0], {"n": n}, {})
-        path = st.write(request, code, frame, 1.0)
-        table = pq.read_table(path)
-        meta = json.loads(table.schema.metadata[b"collapse_lib"])
-        meta["created"] = created
-        pq.write_table(table.replace_schema_metadata({b"collapse_lib": json.dumps(meta).encode()}), path)
-
-    put(50, 5.0, current, "2026-01-01T00:00:00+00:00")
-    put(1000, 4.6, current, "2026-02-01T00:00:00+00:00")
-    put(2000, 9.9, "stale-code", "2026-03-01T00:00:00+00:00")
-    with pytest.warns(UserWarning, match="2 language-model configurations"):
-        loaded = compare.load_lm_results(tmp_path)
-    assert list(loaded.n) == [1000] and list(loaded.test_loss) == [4.6]
-    assert compare.load_lm_results(files_in(tmp_path)[0]) is not None
 
 
 def test_no_pickle_anywhere_in_the_project():

@@ -41,7 +41,7 @@ from ...validation import ParameterError, check_int, check_seeds
 from ...workflows import check_workflow, seed_rngs
 
 __all__ = ["DiscreteTask", "distribution_metrics", "run_batched", "fixation_generation",
-           "replace_fixation_times", "summarise_fixation", "SETTING", "METRICS"]
+           "replace_fixation_times", "SETTING", "METRICS"]
 
 METRICS = ("normalised_entropy", "n_surviving", "tv_distance", "simpson_diversity")
 
@@ -167,31 +167,6 @@ def replace_fixation_times(n: int, k: int, seeds: Any, max_generations: int) -> 
     return pd.DataFrame({"seed": np.asarray(seed_list, dtype=np.int64), "n": n, "k": k,
                          "fixation_generation": times, "censored": np.isnan(times),
                          "max_generations": max_generations})
-
-
-def summarise_fixation(times: pd.DataFrame) -> pd.DataFrame:
-    """Per ``n``: seeds, censored count, mean (a lower bound if any are censored), its 95% CI
-    half-width, median and quartiles of the fixation generation (NaN where censoring
-    leaves a quantile unknown).
-
-    Censored chains enter the mean at the cap, so with censoring the mean is a lower bound
-    (column ``mean_is_lower_bound``); the median is exact while fewer than half are censored.
-    """
-    rows = []
-    for n, part in times.groupby("n"):
-        cap = part["max_generations"].to_numpy()
-        values = np.where(part["censored"], cap, part["fixation_generation"]).astype(float)
-        n_cens = int(part["censored"].sum())
-        levels = (0.25, 0.5, 0.75)
-        # a quantile is exact while the censored chains (all above the cap) lie above it
-        q = [float(np.quantile(values, lv)) if n_cens < (1 - lv) * len(values) else np.nan
-             for lv in levels]
-        rows.append({"n": n, "seeds": len(values), "censored": n_cens,
-                     "mean": values.mean(),
-                     "ci95": 1.96 * values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else np.nan,
-                     "q25": q[0], "median": q[1], "q75": q[2],
-                     "mean_is_lower_bound": n_cens > 0})
-    return pd.DataFrame(rows)
 
 
 #: Largest pool Accumulate-Subsample can subsample from: numpy's multivariate hypergeometric
