@@ -99,7 +99,8 @@ def time_estimate(spec: Setting, workflow: str, n_generations: int, n_seeds: int
     cost = part(spec.name, "cost") if spec.name in SETTINGS else None
     if cost is None:
         return None
-    return float(cost.seconds(workflow, n_generations, n_seeds, dict(params)))
+    seconds = cost.seconds(workflow, n_generations, n_seeds, dict(params))
+    return None if seconds is None else float(seconds)
 
 
 _BLAS: list[Any] = []  # (which packages that bring a BLAS were loaded, threadpoolctl controller)

@@ -65,7 +65,7 @@ from .files import STORE_ENV, atomic_write, default_location, location
 from .validation import ParameterError
 
 __all__ = ["STORE_ENV", "StoreWarning", "Store", "Entry", "UnitLock", "atomic_write", "default_location",
-           "location", "canonical", "frame_digest", "read_file", "main"]
+           "location", "canonical", "frame_digest", "table_digest", "read_file", "main"]
 
 _META_KEY = b"collapse_lib"
 #: Version of the file layout: 2 added the content hash. Files of an older format are
@@ -124,8 +124,7 @@ def _versions(setting: str) -> dict[str, str]:
 # --- the content hash ------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
-    """A cell of an object column as JSON (missing values, tuples and numpy scalars alike
-    whether the frame was just computed or read back)."""
+    """A cell of a column that is neither numbers nor strings, as JSON."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, list | tuple | np.ndarray):
@@ -135,21 +134,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def frame_digest(frame: pd.DataFrame) -> str:
-    """A SHA-256 hash of ``frame``'s columns and values (not its index): the same for a frame
-    and for the frame read back from the store, different after any change of a value."""
-    digest = hashlib.sha256(f"{len(frame)}\0".encode())
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        digest.update(f"\0{name}\0{values.dtype.str}\0".encode())
-        if values.dtype.kind in "biufc":
+def table_digest(table: Any) -> str:
+    """A SHA-256 hash of an Arrow table's column names and values (not its metadata): the same
+    for the table written and the table read back, different after any change of a value."""
+    import pyarrow as pa
+
+    digest = hashlib.sha256(f"{table.num_rows}\0".encode())
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+            values = column.to_numpy()
+            digest.update(f"\0{name}\0{values.dtype.str}\0".encode())
             digest.update(np.ascontiguousarray(values).view(np.uint8).tobytes())
-            continue
-        try:
-            digest.update(("s\x1f" + "\x1f".join(values)).encode("utf-8", "surrogatepass"))
-        except TypeError:  # not all strings
-            digest.update(json.dumps([_plain(v) for v in values], default=str).encode())
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            values = column.to_pylist()
+            digest.update(f"\0{name}\0str\0".encode())
+            digest.update("\x1f".join("\x00" if v is None else v for v in values).encode("utf-8", "surrogatepass"))
+        else:
+            digest.update(f"\0{name}\0json\0".encode())
+            digest.update(json.dumps([_plain(v) for v in column.to_pylist()], default=str).encode())
     return digest.hexdigest()
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """:func:`table_digest` of ``frame`` as the store writes it."""
+    import pyarrow as pa
+
+    return table_digest(pa.Table.from_pandas(_to_arrow_ready(frame), preserve_index=False))
 
 
 # --- locks -------------------------------------------------------------------------------------
@@ -306,7 +317,7 @@ class Store:
         if not path.is_file():
             return self._reject(path, "it is not a file (a folder?)")
         try:
-            frame, meta = read_file(path)
+            frame, meta, digest = _read(path)
         except Exception as err:
             return self._reject(path, f"unreadable ({type(err).__name__}: {err})")
         if meta is None:
@@ -318,7 +329,7 @@ class Store:
                           if (meta.get("request") or {}).get(k) != request.get(k))
             what = ", ".join(diff) or "fingerprint"
             return self._reject(path, f"its recorded arguments differ from the request ({what})")
-        reason = _content_problem(frame, meta, request, metrics)
+        reason = _content_problem(frame, meta, digest, request, metrics)
         if reason:
             return self._reject(path, reason)
         return frame
@@ -339,13 +350,13 @@ class Store:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        path = self.path(request, fingerprint)
+        table = pa.Table.from_pandas(_to_arrow_ready(frame), preserve_index=False)
         meta = {"format": _FORMAT, "request": dict(request), "fingerprint": fingerprint,
-                "digest": frame_digest(frame), "versions": _versions(request["setting"]),
+                "digest": table_digest(table), "versions": _versions(request["setting"]),
                 "seconds": float(seconds), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "rows": len(frame), "columns": list(map(str, frame.columns))}
-        path = self.path(request, fingerprint)
         try:
-            table = pa.Table.from_pandas(_to_arrow_ready(frame), preserve_index=False)
             table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                    _META_KEY: json.dumps(meta).encode()})
             return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
@@ -420,10 +431,10 @@ class Store:
         except (KeyError, TypeError):
             return "its metadata name no setting or workflow"
         try:
-            frame, _ = read_file(entry.path)
+            frame, _, digest = _read(entry.path)
         except Exception as err:
             return f"unreadable ({type(err).__name__}: {err})"
-        return _content_problem(frame, meta, request, _metrics_of(request))
+        return _content_problem(frame, meta, digest, request, _metrics_of(request))
 
     def verify(self) -> list[tuple[Entry, str]]:
         """Read every entry back; return (entry, problem) for each that is not usable.
@@ -514,16 +525,23 @@ def _metrics_of(request: Mapping[str, Any]) -> tuple[str, ...]:
 
 def read_file(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """A stored frame and its metadata (raises if the file cannot be read)."""
+    frame, meta, _ = _read(path)
+    return frame, meta
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None, str]:
+    """A stored frame, its metadata and the content hash of what was read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    table = pq.ParquetFile(path).read(use_threads=False)
     raw = (table.schema.metadata or {}).get(_META_KEY)
     lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)]
+    digest = table_digest(table)
     frame = table.to_pandas()
     for col in lists:  # list columns come back as arrays: give back tuples
         frame[col] = [tuple(v) if isinstance(v, np.ndarray) else v for v in frame[col].to_numpy()]
-    return frame, (json.loads(raw) if raw else None)
+    return frame, (json.loads(raw) if raw else None), digest
 
 
 def _to_arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -537,10 +555,11 @@ def _to_arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _content_problem(frame: pd.DataFrame, meta: Mapping[str, Any], request: Mapping[str, Any],
+def _content_problem(frame: pd.DataFrame, meta: Mapping[str, Any], digest: str, request: Mapping[str, Any],
                      metrics: tuple[str, ...]) -> str:
-    """Why a frame read back is not the one stored for ``request`` (``""`` when it is)."""
-    if meta.get("digest") != frame_digest(frame):
+    """Why a frame read back (with the content hash of what was read) is not the one stored
+    for ``request`` (``""`` when it is)."""
+    if meta.get("digest") != digest:
         return "its data do not match their content hash: changed since they were written"
     return _shape_problem(frame, request, metrics) or _value_problem(frame, request, metrics)
 
