@@ -545,8 +545,8 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None, str]:
 
 
 def _to_arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    tuples = [col for col, dtype in frame.dtypes.items() if dtype.kind == "O" and len(frame)
-              and isinstance(frame[col].iloc[0], tuple)]
+    tuples = [col for col, dtype in frame.dtypes.items() if isinstance(dtype, np.dtype) and dtype.kind == "O"
+              and len(frame) and isinstance(frame[col].iloc[0], tuple)]
     if not tuples:
         return frame
     out = frame.copy()

@@ -250,7 +250,10 @@ def format_duration(seconds: float) -> str:
         return f"{seconds / 60:.0f} min"
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.2g} h"
-    return f"{seconds / 86400:.2g} days"
+    days = seconds / 86400
+    if days < 730:
+        return f"{days:.2g} days" if days < 10 else f"{days:.0f} days"
+    return f"{days / 365.25:,.0f} years"
 
 
 def _interactive() -> bool:

@@ -175,18 +175,45 @@ def test_runner_refuses_what_is_not_a_chapter_or_a_parameter_file(tmp_path, args
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
+TINY = """# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+x = 1  # a number
+
+# %%
+import sys
+
+print(x + 1)
+print("a warning", file=sys.stderr)
+"""
+
+
 def test_runner_says_one_line_per_chapter_over_ipc_and_writes_a_readable_notebook(tmp_path):
     import os
     import stat
 
-    out = tmp_path / "workflows.ipynb"
-    proc = _runner("book/workflows.py", "-f", "tests/params/smoke.yml", "-o", str(out))
+    source, out = tmp_path / "tiny.py", tmp_path / "tiny.ipynb"
+    source.write_text(TINY)
+    proc = _runner(str(source), "-p", "x", "41", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "TCP" not in proc.stderr and "WARNING" not in proc.stderr, proc.stderr
     lines = proc.stdout.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("workflows") and " s  -> " in lines[0], proc.stdout
+    assert len(lines) == 1 and lines[0].startswith("tiny") and " s  -> " in lines[0], proc.stdout
+    cells = json.loads(out.read_text())["cells"]
+    assert any("42" in "".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
     summary = _runner("--summary", "--since", "0")
-    assert summary.returncode == 0 and summary.stdout.startswith("chapters: ") and "workflows" in summary.stdout
+    assert summary.returncode == 0 and summary.stdout.startswith("chapters: ") and "tiny" in summary.stdout
