@@ -350,3 +350,14 @@ glue("a_cost_n", p.cost_n, display=False)
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`, {cite:p}`dey2024universality`,
 # {cite:p}`dohmatob2024model`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "accumulate")

@@ -779,3 +779,14 @@ display(HTML(claims.claims_html(comparison)))
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`, {cite:p}`shumailov2024curse`,
 # {cite:p}`scott1992multivariate`, {cite:p}`silverman1986density`, {cite:p}`sklearn2011`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "kde")
