@@ -410,6 +410,7 @@ SETTING = Setting(
     may_be_nan=frozenset({"acceptance_rate"}),
     columns=EXTRA,
     dependencies=("torch", "transformers", "tokenizers"),
+    resources=lambda p: {"GPU": 1} if p["device"] == "cuda" else None,  # a task on CUDA asks for a GPU worker
     extra={"seeds_per_task": 1},  # one chain per task: a language-model chain takes minutes
     doc="Language models: fine-tune the same base each generation, sample, score real held-out text.",
 )
