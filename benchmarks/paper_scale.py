@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from collapse_lib.chapters import chapter_defaults, chapter_sources, load_params  # noqa: E402
 from collapse_lib.notebooks import execute_chapter  # noqa: E402
+from collapse_lib.settings.lm.value import cell_steps  # noqa: E402
+from collapse_lib.store import Store, read_file  # noqa: E402
 
 PAPER = ROOT / "params" / "paper.yml"
 OUTPUT = ROOT / "params" / "paper_times.yml"
@@ -101,7 +103,6 @@ def run(chapter: str, params: dict[str, Any], store: Path, out: Path) -> float:
 
 def stored(store: Path, setting: str, workflows: set[str] | None = None):
     """(frame, metadata) of every unit of ``setting`` in the store."""
-    from collapse_lib.store import Store, read_file
 
     for entry in Store(store).entries():
         request = (entry.meta or {}).get("request", {})
@@ -149,7 +150,6 @@ def project_lm_chains(store: Path, paper_T: int, paper_seeds: int) -> tuple[floa
 def value_lm_projection(values: dict[str, Any], pool: int, rates: dict[str, float]) -> tuple[float, str]:
     """Seconds of the value chapter's language-model grid at ``values`` (its optimiser steps,
     sampled documents and scored examples at the measured rates)."""
-    from collapse_lib.settings.lm.value import cell_steps
 
     reals = sorted({min(int(r), pool) for r in values["lm_num_real"]})
     synth = sorted({int(s) for s in values["lm_num_synthetic"]})

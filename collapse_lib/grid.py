@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import logging
 import os
 import re
 import sys
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from .files import location
 from .registry import fingerprint, get_setting
@@ -83,7 +85,7 @@ class Job:
 
     def request(self) -> dict[str, Any]:
         """The store's key arguments of this job (:meth:`collapse_lib.store.Store.request`)."""
-        from .store import Store
+        from .store import Store  # noqa: PLC0415  (lazy: `python -m collapse_lib.store` must find it unimported)
 
         return Store.request(self.setting.name, self.workflow, self.n_generations, list(self.seeds),
                              self.params, self.options)
@@ -122,7 +124,7 @@ def _run_job(job: Job) -> tuple[pd.DataFrame, float]:
 def _on_worker() -> bool:
     """Whether this code runs inside a Dask worker."""
     try:
-        from distributed import get_worker
+        from distributed import get_worker  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
 
         get_worker()
     except (ImportError, ValueError):
@@ -227,7 +229,7 @@ def _check_scheduler(scheduler: Any, name: str = "scheduler") -> Any:
                                  f"None; got {scheduler!r}")
         return scheduler.strip()
     try:
-        from distributed import Client
+        from distributed import Client  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
     except ImportError:  # pragma: no cover - pinned
         Client = ()  # type: ignore[assignment]
     if not isinstance(scheduler, Client):
@@ -287,7 +289,7 @@ def _connect(workers: int, scheduler: Any) -> tuple[Any, Callable[[], None]]:
     if scheduler is None and workers == 1:
         return None, lambda: None
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
     except ImportError as err:  # pragma: no cover - pinned
         raise ParameterError("parameters 'workers' > 1 and 'scheduler' need the 'distributed' package "
                              "(pip install distributed)") from err
@@ -304,8 +306,6 @@ def _connect(workers: int, scheduler: Any) -> tuple[Any, Callable[[], None]]:
     if unguarded is not None:
         raise ParameterError(f"parameter 'workers' = {workers} starts a local cluster from line {unguarded[1]} of "
                              f"{unguarded[0]}, outside `if __name__ == \"__main__\":`: {_GUARD_HELP}")
-    import logging
-
     try:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)
@@ -498,7 +498,7 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
     if seeds_per_task is not None:
         seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
     scheduler = _check_scheduler(scheduler)
-    from .store import Store
+    from .store import Store  # noqa: PLC0415  (lazy: `python -m collapse_lib.store` must find it unimported)
 
     store = Store(cache_dir) if cache_dir is not None else None
     cells = grid_cells(grid, skip)
@@ -546,7 +546,6 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
             client, close = _connect(workers, scheduler)
             if scheduler is not None:
                 estimate = _announce(spec, tasks, todo, _threads(client), allow_long)
-        from tqdm import tqdm
 
         bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="task", disable=not progress,
                    mininterval=1.0, desc=f"{spec.name} ({estimate})" if estimate else spec.name)
@@ -630,7 +629,7 @@ def _run_dask(run: _Execution, client: Any, todo: list[int]) -> None:
     dies has its tasks run again elsewhere (the numbers are the same). On the first failure
     the tasks not yet finished are cancelled and the failure is raised, naming its cell. At
     most a few hundred tasks are in flight (each holds its unit's lock)."""
-    from distributed import as_completed
+    from distributed import as_completed  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
 
     resources = {i: run.tasks[i].job.resources() for i in todo}
     _check_resources(client, list(resources.values()))

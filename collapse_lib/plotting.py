@@ -24,9 +24,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from .workflows import WORKFLOWS
+from . import stats
+from .registry import get_setting
+from .theory import expected
+from .workflows import WORKFLOWS, training_composition
 
 __all__ = [
     "WORKFLOW_STYLE",
@@ -127,8 +130,6 @@ def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str =
     spanning decades such as a determinant; the default arithmetic mean is what
     expectations (and so the theory curves) describe. Missing values are dropped.
     """
-    from . import stats
-
     values = frame[[x, y]].dropna()
     if geometric:
         values = values[values[y] > 0].assign(**{y: np.log10(values[y])})
@@ -211,9 +212,6 @@ TheoryFn = Callable[[str, Any, Any, np.ndarray], "np.ndarray | None"]
 def setting_theory(setting: str, y: str, part: pd.DataFrame, workflow: str, t: np.ndarray) -> np.ndarray | None:
     """The closed form of ``y`` (:func:`collapse_lib.theory.expected`) for the cell that
     ``part`` holds: its parameters are read from the frame's columns."""
-    from .registry import get_setting
-    from .theory import expected
-
     names = [k for k in get_setting(setting).params if k in part.columns]
     values = {k: part[k].iloc[0] for k in names}
     return expected(setting, y, workflow, t, **values)
@@ -232,8 +230,6 @@ def _plotted_y(ax: plt.Axes, bands: bool) -> list[np.ndarray]:
 def log_rows(axes: np.ndarray, *, pad: float = 1.5, bands: bool = True) -> None:
     """Log y axes, one limit per row, wide enough for the plotted curves and (``bands``) their
     bands: the book's bands are positive (:func:`summarise`), so they fit on a log axis."""
-    from matplotlib.ticker import NullFormatter
-
     for row in np.atleast_2d(axes):
         ys = [y for ax in row if ax.get_visible() for y in _plotted_y(ax, bands)]
         ys = np.concatenate(ys) if ys else np.array([1.0])
@@ -417,8 +413,6 @@ def composition_bars(ax: plt.Axes, workflow: str, n: int, n_generations: int) ->
 
     Real data are black; synthetic sources are grey, darker for newer models.
     """
-    from .workflows import training_composition
-
     cmap = mpl.colormaps["Greys"]
     for t in range(1, n_generations + 1):
         counts = training_composition(workflow, t, n)
@@ -508,8 +502,6 @@ def log_generation_axis(axes: np.ndarray | plt.Axes, n_generations: int) -> None
     """A logarithmic generation axis labelled with plain whole numbers: 1, 2, 5, 10, 20, 50,
     100 up to two decades of generations, 1, 10, 100, 1000 beyond (chapters *Linear
     regression* and *Discrete distributions*, and the KDE's long runs)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     subs = (1.0, 2.0, 5.0) if n_generations <= 150 else (1.0,)
     for ax in np.atleast_1d(np.asarray(axes, dtype=object)).flat:
         ax.set_xscale("log")

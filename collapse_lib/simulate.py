@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
+from tqdm import tqdm
 
 from .registry import SETTINGS, check_params, get_setting, part
 from .setting import Setting
@@ -112,8 +114,6 @@ def one_blas_thread() -> Any:
     """A context in which the BLAS libraries run on one thread: the thread count changes the
     rounding of some operations, and a cluster's workers run one thread each, so every task
     runs so, wherever it runs (chapter *How to run this book*)."""
-    from threadpoolctl import ThreadpoolController
-
     loaded = tuple(name in sys.modules for name in _BLAS_PACKAGES)
     if not _BLAS or _BLAS[0][0] != loaded:  # a BLAS loaded since: look for the libraries again
         _BLAS[:] = [(loaded, ThreadpoolController())]
@@ -124,8 +124,6 @@ def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int
                params: dict[str, Any], options: dict[str, Any], progress: bool
                ) -> dict[str, np.ndarray]:
     """The reference loop over the seeds: metric (and extra column) arrays (S, T)."""
-    from tqdm import tqdm
-
     bar = tqdm(total=len(seeds) * n_generations, desc=f"{spec.name} {workflow}", unit="gen",
                disable=not progress, mininterval=1.0)
     chains = []

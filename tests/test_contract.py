@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import lm_toy_params
 
 import collapse_lib as cl
 from collapse_lib.validation import ParameterError
@@ -29,7 +30,6 @@ def example(request):
     """Small parameters of each setting (the language model's use the tiny local model)."""
     def make(name: str) -> dict:
         if name == "lm":
-            from conftest import lm_toy_params
 
             return lm_toy_params(request.getfixturevalue("tiny"), n_show=0)
         return dict(cl.get_setting(name).extra["example"])

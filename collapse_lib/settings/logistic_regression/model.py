@@ -111,8 +111,8 @@ def load_split(dataset: str) -> Split:
     """``dataset`` loaded from scikit-learn's bundled files (no download) and split with
     ``train_test_split(test_size=0.3, random_state=123456)``. Diabetes is made binary as
     Dey & Donoho made it: target > 100."""
-    from sklearn.datasets import load_breast_cancer, load_diabetes
-    from sklearn.model_selection import train_test_split
+    from sklearn.datasets import load_breast_cancer, load_diabetes  # noqa: PLC0415  (heavy: scikit-learn only once data are loaded)
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415  (heavy: scikit-learn only once data are loaded)
 
     check_choice("dataset", dataset, DATASETS)
     if dataset == "diabetes":
@@ -372,7 +372,7 @@ def is_separable(z: np.ndarray, k: np.ndarray, m: np.ndarray) -> bool:
     sum_j a_j . beta subject to a_j . beta >= 0 and |beta_i| <= 1, with a_j as in
     :func:`overlap_certified`; a positive optimum is a separating direction. Rows the
     counts do not use do not count."""
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # noqa: PLC0415  (heavy: scipy.optimize only for a separability check)
 
     has1, has0 = _pseudo_rows(k, m)
     a = np.vstack([z[has1], -z[has0]])
