@@ -479,44 +479,19 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
     unit read whole from the store).
     """
     spec = setting if isinstance(setting, Setting) else get_setting(setting)
-    workflow_list = _workflows(workflows)
-    workers = check_int("workers", workers, minimum=1)
-    progress = check_bool("progress", progress)
-    cell_progress = check_bool("cell_progress", cell_progress)
-    n_generations = check_int("n_generations", n_generations, minimum=1)
-    if allow_long is not None:
-        allow_long = check_bool("allow_long", allow_long)
-    seed_list = check_seeds(seeds)
-    if fixed is None:
-        fixed = {}
-    if not isinstance(fixed, Mapping):
-        raise ParameterError(f"parameter 'fixed' must be a mapping name -> value; got {type(fixed).__name__}")
-    if not isinstance(grid, Mapping):
-        raise ParameterError("parameter 'grid' must be a mapping name -> list of values; "
-                             f"got {type(grid).__name__}")
-    _check_names(grid, fixed)
-    if seeds_per_task is not None:
-        seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
-    scheduler = _check_scheduler(scheduler)
+    args = _check_grid_arguments(workflows=workflows, grid=grid, n_generations=n_generations, seeds=seeds,
+                                 fixed=fixed, progress=progress, workers=workers, scheduler=scheduler,
+                                 seeds_per_task=seeds_per_task, cell_progress=cell_progress,
+                                 allow_long=allow_long)
+    workers, progress, scheduler, allow_long = args.workers, args.progress, args.scheduler, args.allow_long
     from .store import Store  # noqa: PLC0415  (lazy: `python -m collapse_lib.store` must find it unimported)
 
     store = Store(cache_dir) if cache_dir is not None else None
     cells = grid_cells(grid, skip)
-    chunk = seeds_per_task or int(spec.extra.get("seeds_per_task", SEEDS_PER_TASK))
+    chunk = args.seeds_per_task or int(spec.extra.get("seeds_per_task", SEEDS_PER_TASK))
     started = time.perf_counter()
     # 1. check every unit before computing any
-    units: list[tuple[dict[str, Any], Job]] = []
-    for cell in cells:
-        kwargs = {**fixed, **cell}
-        options = {k: kwargs.pop(k) for k in ("real_mix", "fresh_real") if k in kwargs}
-        for workflow in workflow_list:
-            try:
-                _, wf, T, seeds_, params, opts = check_run(spec, workflow, n_generations, seed_list,
-                                                           **options, **kwargs)
-            except ParameterError as err:
-                where = "".join(f", {k}={v!r}" for k, v in cell.items())
-                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{where})") from None
-            units.append((cell, Job(spec, wf, T, tuple(seeds_), params, opts, cell_progress)))
+    units = _checked_units(spec, cells, args)
     tasks = []
     for u, (cell, job) in enumerate(units):
         for i in range(0, len(job.seeds), chunk):
@@ -571,6 +546,67 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
     out.attrs["computed"] = len(todo) - shared
     out.attrs["shared"] = shared
     return out
+
+
+@dataclass(frozen=True)
+class _GridArguments:
+    """:func:`run_grid`'s arguments, checked."""
+
+    workflows: list[str]
+    n_generations: int
+    seeds: list[int]
+    fixed: Mapping[str, Any]
+    progress: bool
+    workers: int
+    scheduler: Any
+    seeds_per_task: int | None
+    cell_progress: bool
+    allow_long: bool | None
+
+
+def _check_grid_arguments(*, workflows: str | Iterable[str], grid: Any, n_generations: Any, seeds: Any,
+                          fixed: Any, progress: Any, workers: Any, scheduler: Any, seeds_per_task: Any,
+                          cell_progress: Any, allow_long: Any) -> _GridArguments:
+    """:func:`run_grid`'s arguments checked, before any work: a bad one fails here, naming it."""
+    workflow_list = _workflows(workflows)
+    workers = check_int("workers", workers, minimum=1)
+    progress = check_bool("progress", progress)
+    cell_progress = check_bool("cell_progress", cell_progress)
+    n_generations = check_int("n_generations", n_generations, minimum=1)
+    if allow_long is not None:
+        allow_long = check_bool("allow_long", allow_long)
+    seed_list = check_seeds(seeds)
+    if fixed is None:
+        fixed = {}
+    if not isinstance(fixed, Mapping):
+        raise ParameterError(f"parameter 'fixed' must be a mapping name -> value; got {type(fixed).__name__}")
+    if not isinstance(grid, Mapping):
+        raise ParameterError("parameter 'grid' must be a mapping name -> list of values; "
+                             f"got {type(grid).__name__}")
+    _check_names(grid, fixed)
+    if seeds_per_task is not None:
+        seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
+    return _GridArguments(workflow_list, n_generations, seed_list, fixed, progress, workers,
+                          _check_scheduler(scheduler), seeds_per_task, cell_progress, allow_long)
+
+
+def _checked_units(spec: Setting, cells: list[dict[str, Any]], args: _GridArguments
+                   ) -> list[tuple[dict[str, Any], Job]]:
+    """Every (cell, workflow) unit of the grid as a checked :class:`Job`, before any is run; a
+    unit the setting refuses fails naming its grid cell."""
+    units: list[tuple[dict[str, Any], Job]] = []
+    for cell in cells:
+        kwargs = {**args.fixed, **cell}
+        options = {k: kwargs.pop(k) for k in ("real_mix", "fresh_real") if k in kwargs}
+        for workflow in args.workflows:
+            try:
+                _, wf, T, seeds_, params, opts = check_run(spec, workflow, args.n_generations, args.seeds,
+                                                           **options, **kwargs)
+            except ParameterError as err:
+                where = "".join(f", {k}={v!r}" for k, v in cell.items())
+                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{where})") from None
+            units.append((cell, Job(spec, wf, T, tuple(seeds_), params, opts, args.cell_progress)))
+    return units
 
 
 def _announce(spec: Setting, tasks: list[_Task], todo: list[int], parallel: int, allow_long: bool | None) -> str:

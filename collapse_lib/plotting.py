@@ -451,11 +451,8 @@ def facet_grid(frame: pd.DataFrame, y: str, *, row: str, col: str, hue: str = "n
     for i, rv in enumerate(rows):
         for j, cv in enumerate(cols):
             ax = axes[i, j]
-            cell = frame[(frame[row] == rv) & (frame[col] == cv)]
-            for hv, colour in palette.items():
-                part = cell[cell[hue] == hv]
-                if not part.empty:
-                    mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log)
+            _hue_lines(ax, frame[(frame[row] == rv) & (frame[col] == cv)], y, hue=hue, palette=palette, x=x,
+                       band=band, log=log)
             if i == 0:
                 ax.set_title(f"{col} = {cv}")
             if i == len(rows) - 1:
@@ -468,34 +465,57 @@ def facet_grid(frame: pd.DataFrame, y: str, *, row: str, col: str, hue: str = "n
         log_rows(axes)
     if limits_from is not None:
         keys = [k for k in (col, hue, "workflow", x) if k in limits_from.columns]
-        for i, rv in enumerate(rows):
-            part = limits_from.loc[limits_from[row] == rv, keys + [y]]
-            # one summary over every (col, hue, workflow, x) cell at once: each is one point of a curve
-            cells = part.assign(_cell=part.groupby(keys, sort=False).ngroup())
-            values = summarise(cells, y, x="_cell", band=band)[["centre", "lo", "hi"]].to_numpy().ravel() \
-                if len(cells) else np.array([])
-            values = values[np.isfinite(values) & ((values > 0) if log else True)]
-            if values.size:
-                lo, hi = values.min(), values.max()
-                if log:
-                    axes[i, 0].set_ylim(lo / 1.3, hi * 1.3)
-                else:
-                    pad = 0.05 * (hi - lo or 1.0)
-                    axes[i, 0].set_ylim(lo - pad, hi + pad)
+        _share_row_limits(axes, limits_from, rows, row=row, y=y, keys=keys, band=band, log=log)
     hide_empty(axes)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    seen = dict(zip(labels, handles, strict=True))
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            seen.setdefault(lab, h)
-    order = [f"{hue} = {hv}" for hv in palette if f"{hue} = {hv}" in seen]
-    _figure_legend(fig, [seen[lab] for lab in order], order, legend)
+    labels = [f"{hue} = {hv}" for hv in palette]
+    handles = _legend_handles(axes)
+    order = [lab for lab in labels if lab in handles]
+    _figure_legend(fig, [handles[lab] for lab in order], order, legend)
     if title:
         fig.suptitle(title, color=title_color)
     return fig, axes
 
 
 __all__ += ["facet_grid"]
+
+
+def _hue_lines(ax: plt.Axes, cell: pd.DataFrame, y: str, *, hue: str, palette: dict[Any, Any], x: str,
+               band: str, log: bool) -> None:
+    """One mean line with its band per ``hue`` value present in ``cell``, in ``palette``'s colours."""
+    for hv, colour in palette.items():
+        part = cell[cell[hue] == hv]
+        if not part.empty:
+            mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log)
+
+
+def _share_row_limits(axes: np.ndarray, limits_from: pd.DataFrame, rows: list[Any], *, row: str, y: str,
+                      keys: list[str], band: str, log: bool) -> None:
+    """Each row's y limits from every curve and band of ``limits_from`` in that row (one
+    summary point per ``keys`` cell), so that figures drawn from parts of it share axes."""
+    for i, rv in enumerate(rows):
+        part = limits_from.loc[limits_from[row] == rv, keys + [y]]
+        # one summary over every (col, hue, workflow, x) cell at once: each is one point of a curve
+        cells = part.assign(_cell=part.groupby(keys, sort=False).ngroup())
+        values = summarise(cells, y, x="_cell", band=band)[["centre", "lo", "hi"]].to_numpy().ravel() \
+            if len(cells) else np.array([])
+        values = values[np.isfinite(values) & ((values > 0) if log else True)]
+        if values.size:
+            lo, hi = values.min(), values.max()
+            if log:
+                axes[i, 0].set_ylim(lo / 1.3, hi * 1.3)
+            else:
+                pad = 0.05 * (hi - lo or 1.0)
+                axes[i, 0].set_ylim(lo - pad, hi + pad)
+
+
+def _legend_handles(axes: np.ndarray) -> dict[str, Any]:
+    """Every label drawn on ``axes`` with its first handle (the top-left panel's first)."""
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    seen = dict(zip(labels, handles, strict=True))
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(lab, h)
+    return seen
 
 
 def log_generation_axis(axes: np.ndarray | plt.Axes, n_generations: int) -> None:
