@@ -115,9 +115,9 @@ def _run_job(job: Job) -> tuple[pd.DataFrame, float]:
     started = time.perf_counter()
     with limit_threads(1 if _on_worker() else task_threads()):
         arrays = run_arrays(job.setting, job.workflow, job.n_generations, list(job.seeds), dict(job.params),
-                            dict(job.options), job.progress)
-    frame = tidy_frame(job.setting, job.workflow, job.n_generations, list(job.seeds), job.params, job.options,
-                       arrays)
+                            options=dict(job.options), progress=job.progress)
+    frame = tidy_frame(job.setting, job.workflow, job.n_generations, list(job.seeds), job.params,
+                       options=job.options, arrays=arrays)
     return frame, time.perf_counter() - started
 
 

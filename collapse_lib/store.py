@@ -279,7 +279,8 @@ class Store:
 
     # --- keys ---------------------------------------------------------------------------------
     @staticmethod
-    def request(setting: str, workflow: str, n_generations: int, seeds: list[int],
+    def request(  # noqa: PLR0917  (lm/value.py passes all six by position until issue 20)
+                setting: str, workflow: str, n_generations: int, seeds: list[int],
                 params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
         """The full arguments of one stored unit, as plain JSON."""
         return canonical({"setting": setting, "workflow": workflow, "n_generations": n_generations,

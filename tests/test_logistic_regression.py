@@ -254,8 +254,8 @@ def test_fast_path_matches_the_loop_with_every_feature(labels):
     values = cl.check_params(SETTING, {"n": 309, "labels": labels})
     options = {"real_mix": 0.0, "fresh_real": False}
     for workflow in ("replace", "accumulate"):  # Accumulate-Subsample agrees in distribution (contract test)
-        fast = run_arrays(spec, workflow, 6, [0, 1], values, options)
-        ref = run_arrays(spec, workflow, 6, [0, 1], values, options, reference=True)
+        fast = run_arrays(spec, workflow, 6, [0, 1], values, options=options)
+        ref = run_arrays(spec, workflow, 6, [0, 1], values, options=options, reference=True)
         for name in (*M.METRICS, "no_mle"):
             np.testing.assert_allclose(np.asarray(fast[name], float), np.asarray(ref[name], float), rtol=1e-9,
                                        atol=1e-12, err_msg=f"{workflow} {name}")

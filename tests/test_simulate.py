@@ -71,10 +71,10 @@ def test_a_failing_cell_is_named_and_the_finished_ones_are_stored(tmp_path, monk
     workers = 1  # in this process (tests/test_distributed.py fails a task on a cluster)
     real = S.run_arrays
 
-    def flaky(spec, workflow, T, seeds, params, options, progress=False):
+    def flaky(spec, workflow, T, seeds, params, *, options, progress=False):
         if params["n"] == 20 and workflow == "accumulate":
             raise FloatingPointError("boom")
-        return real(spec, workflow, T, seeds, params, options, progress)
+        return real(spec, workflow, T, seeds, params, options=options, progress=progress)
 
     monkeypatch.setattr("collapse_lib.grid.run_arrays", flaky)
     grid = {**GRID, "grid": {"d": [1], "n": [10, 20]}}

@@ -454,7 +454,7 @@ def _distinct_per_row(a: np.ndarray, n: int) -> np.ndarray:
     return np.count_nonzero(counts.reshape(s_count, n), axis=1)
 
 
-def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, n: int, h: float | str,
+def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, *, n: int, h: float | str,
                n_test: int, eval_mask: np.ndarray, authors_test: bool) -> dict[str, np.ndarray]:
     s_count = len(seeds)
     rngs = [seed_rngs(s) for s in seeds]
@@ -547,8 +547,8 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], *,
     step = int(max(1, min(len(seeds), MEMORY_BUDGET // per_seed)))
     parts = []
     for c0 in range(0, len(seeds), step):
-        parts.append(_run_chunk(workflow, T, list(seeds[c0:c0 + step]), draw, n, h, n_test,
-                                eval_mask, authors_test))
+        parts.append(_run_chunk(workflow, T, list(seeds[c0:c0 + step]), draw, n=n, h=h, n_test=n_test,
+                                eval_mask=eval_mask, authors_test=authors_test))
     return {m: np.concatenate([p[m] for p in parts], axis=0) for m in METRICS}
 
 

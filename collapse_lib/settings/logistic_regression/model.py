@@ -563,7 +563,7 @@ class LogisticRegressionTask:
 
 # --- the fast path -----------------------------------------------------------------------------------
 
-def run_batched(workflow: str, n_generations: int, seeds: list[int], dataset: str, n: int,
+def run_batched(workflow: str, n_generations: int, seeds: list[int], *, dataset: str, n: int,
                 features: int | str = "all", labels: str = "real") -> dict[str, np.ndarray]:
     """All seeds of one cell at once, through per-row label counts (see the module docstring).
 
@@ -633,8 +633,8 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], dataset: st
 def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
     # small matrices: one BLAS thread is faster than handing them between threads
     with threadpool_limits(1, user_api="blas"):
-        return run_batched(workflow, n_generations, seeds, params["dataset"], params["n"], params["features"],
-                           params["labels"])
+        return run_batched(workflow, n_generations, seeds, dataset=params["dataset"], n=params["n"],
+                           features=params["features"], labels=params["labels"])
 
 
 def _validate(values: dict[str, Any]) -> None:
