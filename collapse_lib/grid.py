@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import logging
 import os
 import re
 import sys
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from .files import location
 from .registry import fingerprint, get_setting
@@ -306,6 +304,8 @@ def _connect(workers: int, scheduler: Any) -> tuple[Any, Callable[[], None]]:
     if unguarded is not None:
         raise ParameterError(f"parameter 'workers' = {workers} starts a local cluster from line {unguarded[1]} of "
                              f"{unguarded[0]}, outside `if __name__ == \"__main__\":`: {_GUARD_HELP}")
+    import logging  # noqa: PLC0415  (import time: only a local cluster needs it)
+
     try:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)
@@ -521,6 +521,8 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
             client, close = _connect(workers, scheduler)
             if scheduler is not None:
                 estimate = _announce(spec, tasks, todo, _threads(client), allow_long)
+
+        from tqdm import tqdm  # noqa: PLC0415  (import time: `import collapse_lib` stays fast)
 
         bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="task", disable=not progress,
                    mininterval=1.0, desc=f"{spec.name} ({estimate})" if estimate else spec.name)

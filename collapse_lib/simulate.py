@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
-from tqdm import tqdm
 
 from .registry import SETTINGS, check_params, get_setting, part
 from .setting import Setting
@@ -124,6 +123,8 @@ def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int
                params: dict[str, Any], *, options: dict[str, Any], progress: bool
                ) -> dict[str, np.ndarray]:
     """The reference loop over the seeds: metric (and extra column) arrays (S, T)."""
+    from tqdm import tqdm  # noqa: PLC0415  (import time: `import collapse_lib` stays fast)
+
     bar = tqdm(total=len(seeds) * n_generations, desc=f"{spec.name} {workflow}", unit="gen",
                disable=not progress, mininterval=1.0)
     chains = []
