@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from distributed import Client, LocalCluster
 
 import collapse_lib as cl
 from collapse_lib.store import Store
@@ -47,7 +48,6 @@ def _noop() -> None:
 
 def timed_grid(workers: int, seeds: int) -> tuple[float, list[float]]:
     """Wall seconds of the sub-grid on a LocalCluster of ``workers``, and each task's seconds."""
-    from distributed import Client, LocalCluster
 
     with tempfile.TemporaryDirectory() as folder:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
@@ -61,7 +61,6 @@ def timed_grid(workers: int, seeds: int) -> tuple[float, list[float]]:
 
 
 def round_trips() -> dict[str, float]:
-    from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
             Client(lc) as client:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import collapse_lib as cl
+from collapse_lib.setting import task_threads
 from collapse_lib.settings.gaussian import GaussianTask, SingularCovarianceWarning
 from collapse_lib.workflows import run_chain
 
@@ -103,7 +104,6 @@ def main() -> None:
     print(f"  {'overall':21s} naive {sum(naive.values()):7.2f} s   library {sum(fast.values()):6.3f} s   "
           f"{overall:6.0f}x")
 
-    from collapse_lib.setting import task_threads
 
     rng = np.random.default_rng(0)
     rate = 0.0

@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from collapse_lib.chapters import chapter_defaults, chapter_sources, load_params  # noqa: E402
 from collapse_lib.notebooks import execute_chapter  # noqa: E402
+from collapse_lib.settings.lm.value import cell_steps  # noqa: E402
+from collapse_lib.store import Store, read_file  # noqa: E402
 
 PAPER = ROOT / "params" / "paper.yml"
 OUTPUT = ROOT / "params" / "paper_times.yml"
@@ -101,7 +103,6 @@ def run(chapter: str, params: dict[str, Any], store: Path, out: Path) -> float:
 
 def stored(store: Path, setting: str, workflows: set[str] | None = None):
     """(frame, metadata) of every unit of ``setting`` in the store."""
-    from collapse_lib.store import Store, read_file
 
     for entry in Store(store).entries():
         request = (entry.meta or {}).get("request", {})
@@ -149,7 +150,6 @@ def project_lm_chains(store: Path, paper_T: int, paper_seeds: int) -> tuple[floa
 def value_lm_projection(values: dict[str, Any], pool: int, rates: dict[str, float]) -> tuple[float, str]:
     """Seconds of the value chapter's language-model grid at ``values`` (its optimiser steps,
     sampled documents and scored examples at the measured rates)."""
-    from collapse_lib.settings.lm.value import cell_steps
 
     reals = sorted({min(int(r), pool) for r in values["lm_num_real"]})
     synth = sorted({int(s) for s in values["lm_num_synthetic"]})
@@ -188,6 +188,101 @@ def fmt(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
+def write_cuts(tmp: Path, names: list[str], paper: dict[str, Any]) -> tuple[list[Path], list[Path]]:
+    """The two parameter files (every chapter's seeds at its first, then second fraction) and
+    the store folder of each."""
+    cut_files, stores = [], []
+    for i in range(2):
+        sections = {}
+        for name in names:
+            values = paper_values(name, paper)
+            fraction = FRACTIONS.get(name, DEFAULT_FRACTIONS)[i]
+            section = {**(paper.get(name) or {}), **cut_seeds(values, fraction)}
+            if name == VALUE_CHAPTER:
+                section.update(VALUE_LM_CUT)
+            if name == LM_CHAPTER:
+                section.update(LM_CUT)
+            sections[name] = section
+        cut = tmp / f"cut{i}.yml"
+        for name in READERS:
+            if name in sections and "params_file" in sections[name]:
+                sections[name]["params_file"] = str(cut)
+        cut.write_text(yaml.safe_dump(sections, sort_keys=False))
+        cut_files.append(cut)
+        stores.append(tmp / f"store{i}")
+    return cut_files, stores
+
+
+def time_chapters(tmp: Path, order: list[str], cut_files: list[Path], stores: list[Path]
+                  ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Seconds of each chapter at each point (resumed from ``tmp/times.json``), and the value
+    chapter's seconds in its language-model grid."""
+    timed_file = tmp / "times.json"
+    timed = json.loads(timed_file.read_text()) if timed_file.exists() else {}
+    times: dict[str, list[float]] = {}
+    lm_seconds: dict[str, list[float]] = {}
+    for i, cut in enumerate(cut_files):
+        out = tmp / f"out{i}"
+        for name in order:
+            if name == LM_CHAPTER and i > 0:
+                continue
+            params = load_params(cut, name)
+            key = f"{i}:{name}"
+            if key not in timed:
+                timed[key] = run(name, params, stores[i], out)
+                timed_file.write_text(json.dumps(timed, indent=1))
+            seconds = timed[key]
+            times.setdefault(name, []).append(seconds)
+            if name == VALUE_CHAPTER:
+                lm_seconds.setdefault(name, []).append(
+                    sum(float(m["seconds"]) for _, m in stored(stores[i], "lm", {"value"})))
+            print(f"{name}: point {i + 1}: {seconds:.1f} s", file=sys.stderr, flush=True)
+    return times, lm_seconds
+
+
+def lm_result(values: dict[str, Any], times: list[float], store: Path) -> dict[str, Any]:
+    """The language-model chapter at the paper's scale, projected from its one cut run."""
+    chains, projected = project_lm_chains(store, int(values["n_generations"]), count(values["seeds"]))
+    total = times[0] - chains + projected
+    return {
+        "seconds": round(float(total), 1), "measured_seconds": round(times[0], 1),
+        "how": (f"projected from a run at the paper's parameters with {LM_CUT['n_generations']} "
+                f"generations and {LM_CUT['seeds']} seed ({fmt(times[0])}): the measured seconds "
+                "per optimiser step, sampling and scoring per generation, Accumulate's steps growing "
+                f"with t, over {values['n_generations']} generations and {count(values['seeds'])} "
+                "seeds")}
+
+
+def projected_result(name: str, values: dict[str, Any], times: list[float], lm_seconds: list[float] | None,
+                     store: Path) -> dict[str, Any]:
+    """A chapter at the paper's scale from its two runs: linear in the seeds where the time
+    grew with them (the value chapter's language-model grid projected apart)."""
+    f1, f2 = FRACTIONS.get(name, DEFAULT_FRACTIONS)
+    t1, t2 = times
+    extra, how_extra = 0.0, ""
+    if name == VALUE_CHAPTER:
+        t1, t2 = t1 - lm_seconds[0], t2 - lm_seconds[1]
+        frame = next((f for f, _ in stored(store, "lm", {"value"})), None)
+        pool = int(frame["n_available"].iloc[0]) if frame is not None and "n_available" in frame else 10 ** 9
+        extra, counted = value_lm_projection(values, pool, lm_rates(store))
+        how_extra = (f"; its language-model grid projected from {counted} at the rates measured in "
+                     f"Language models ({fmt(extra)})")
+    slope = (t2 - t1) / (f2 - f1)
+    fixed = t1 - slope * f1
+    runs = (f"two runs at {f1:.0%} and {f2:.0%} of the paper's seeds, every other parameter at the paper's "
+            f"scale ({fmt(times[0])} and {fmt(times[1])})")
+    if name in READERS and not seed_params(values):
+        runs = (f"two runs reading the other chapters' runs at {f1:.0%} and {f2:.0%} of the paper's seeds "
+                f"({fmt(times[0])} and {fmt(times[1])})")
+    if slope > 0:
+        total = fixed + slope + extra
+        how = f"projected from {runs}, linear in the seeds"
+    else:  # no growth measurable above the noise: the seeds cost little beside the fixed part
+        total = max(t1, t2) + extra
+        how = f"measured: {runs}, the time did not grow with the seeds beyond the noise"
+    return {"seconds": round(float(total), 1), "measured_seconds": round(sum(times), 1), "how": how + how_extra}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapters", nargs="*", help="chapters to measure (default: all with a paper-scale section)")
@@ -203,83 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="paper-scale-") as scratch:
         tmp = Path(args.workdir or scratch)
         tmp.mkdir(parents=True, exist_ok=True)
-        timed_file = tmp / "times.json"
-        timed = json.loads(timed_file.read_text()) if timed_file.exists() else {}
-        cut_files, stores = [], []
-        for i in range(2):  # the two points: every chapter's seeds at its first, then second fraction
-            sections = {}
-            for name in names:
-                values = paper_values(name, paper)
-                fraction = FRACTIONS.get(name, DEFAULT_FRACTIONS)[i]
-                section = {**(paper.get(name) or {}), **cut_seeds(values, fraction)}
-                if name == VALUE_CHAPTER:
-                    section.update(VALUE_LM_CUT)
-                if name == LM_CHAPTER:
-                    section.update(LM_CUT)
-                sections[name] = section
-            cut = tmp / f"cut{i}.yml"
-            for name in READERS:
-                if name in sections and "params_file" in sections[name]:
-                    sections[name]["params_file"] = str(cut)
-            cut.write_text(yaml.safe_dump(sections, sort_keys=False))
-            cut_files.append(cut)
-            stores.append(tmp / f"store{i}")
-        times: dict[str, list[float]] = {}
-        lm_seconds: dict[str, list[float]] = {}
-        for i, cut in enumerate(cut_files):
-            out = tmp / f"out{i}"
-            for name in order:
-                if name == LM_CHAPTER and i > 0:
-                    continue
-                params = load_params(cut, name)
-                key = f"{i}:{name}"
-                if key not in timed:
-                    timed[key] = run(name, params, stores[i], out)
-                    timed_file.write_text(json.dumps(timed, indent=1))
-                seconds = timed[key]
-                times.setdefault(name, []).append(seconds)
-                if name == VALUE_CHAPTER:
-                    lm_seconds.setdefault(name, []).append(
-                        sum(float(m["seconds"]) for _, m in stored(stores[i], "lm", {"value"})))
-                print(f"{name}: point {i + 1}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        cut_files, stores = write_cuts(tmp, names, paper)
+        times, lm_seconds = time_chapters(tmp, order, cut_files, stores)
         for name in names:
             values = paper_values(name, paper)
             if name == LM_CHAPTER:
-                chains, projected = project_lm_chains(stores[0], int(values["n_generations"]), count(values["seeds"]))
-                total = times[name][0] - chains + projected
-                results[name] = {
-                    "seconds": round(float(total), 1), "measured_seconds": round(times[name][0], 1),
-                    "how": (f"projected from a run at the paper's parameters with {LM_CUT['n_generations']} "
-                            f"generations and {LM_CUT['seeds']} seed ({fmt(times[name][0])}): the measured seconds "
-                            "per optimiser step, sampling and scoring per generation, Accumulate's steps growing "
-                            f"with t, over {values['n_generations']} generations and {count(values['seeds'])} "
-                            "seeds")}
-                continue
-            f1, f2 = FRACTIONS.get(name, DEFAULT_FRACTIONS)
-            t1, t2 = times[name]
-            extra, how_extra = 0.0, ""
-            if name == VALUE_CHAPTER:
-                t1, t2 = t1 - lm_seconds[name][0], t2 - lm_seconds[name][1]
-                frame = next((f for f, _ in stored(stores[0], "lm", {"value"})), None)
-                pool = int(frame["n_available"].iloc[0]) if frame is not None and "n_available" in frame else 10 ** 9
-                extra, counted = value_lm_projection(values, pool, lm_rates(stores[0]))
-                how_extra = (f"; its language-model grid projected from {counted} at the rates measured in "
-                             f"Language models ({fmt(extra)})")
-            slope = (t2 - t1) / (f2 - f1)
-            fixed = t1 - slope * f1
-            runs = (f"two runs at {f1:.0%} and {f2:.0%} of the paper's seeds, every other parameter at the paper's "
-                    f"scale ({fmt(times[name][0])} and {fmt(times[name][1])})")
-            if name in READERS and not seed_params(values):
-                runs = (f"two runs reading the other chapters' runs at {f1:.0%} and {f2:.0%} of the paper's seeds "
-                        f"({fmt(times[name][0])} and {fmt(times[name][1])})")
-            if slope > 0:
-                total = fixed + slope + extra
-                how = f"projected from {runs}, linear in the seeds"
-            else:  # no growth measurable above the noise: the seeds cost little beside the fixed part
-                total = max(t1, t2) + extra
-                how = f"measured: {runs}, the time did not grow with the seeds beyond the noise"
-            results[name] = {"seconds": round(float(total), 1), "measured_seconds": round(sum(times[name]), 1),
-                             "how": how + how_extra}
+                results[name] = lm_result(values, times[name], stores[0])
+            else:
+                results[name] = projected_result(name, values, times[name], lm_seconds.get(name), stores[0])
     record = {"measured": dt.date.today().isoformat(), "machine": machine(),
               "command": "flock /tmp/cpu.lock .venv/bin/python benchmarks/paper_scale.py",
               "note": "Times at the paper's scale (params/paper.yml) on this machine, projected from measured "

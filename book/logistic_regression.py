@@ -196,7 +196,8 @@ ends = lclaims.chain_ends(pd.concat([results, breast], ignore_index=True))
 def loss_theory(cell: dict):
     """The second-order large-n approximation of the test log-loss, per workflow."""
     def curve(workflow, ts):
-        return ltheory.expected_test_log_loss(workflow, ts, cell["dataset"], cell["n"], cell["features"], "real")
+        return ltheory.expected_test_log_loss(workflow, ts, cell["dataset"], cell["n"], features=cell["features"],
+                                              labels="real")
     return curve
 
 

@@ -48,8 +48,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jupytext
+import nbformat
 import yaml
 
+from .chapters import chapter_defaults, chapter_sources
 from .files import ROOT, atomic_write
 
 __all__ = ["REPOSITORY_PATTERN", "BINDER_URL", "COLAB_URL", "COLAB_BRANCH", "check_repository", "repository_config",
@@ -212,10 +215,6 @@ def write_notebooks(repository: str, output: str | os.PathLike[str], branch: str
     :func:`colab_cells`; a chapter with a ``device`` parameter (a language model) asks Colab
     for a GPU (notebook metadata) and says how to choose one. Also ``output/README.md``.
     This is what the publishing workflow pushes to the branch :data:`COLAB_BRANCH`."""
-    import jupytext
-    import nbformat
-
-    from .chapters import chapter_defaults, chapter_sources
 
     out = Path(output)
     written = []
@@ -341,7 +340,7 @@ def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], *,
     (no sidebar or header), A4, page numbers, an outline of its headings, the exercises'
     solutions open. Returns MathJax's state (``mathjax``), the number of formulas
     (``formulas``) and the start of each one MathJax left untypeset (``untypeset``)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (optional: only the PDF needs a browser)
 
     html, pdf = Path(html).resolve(), Path(pdf)
     footer = ('<div style="font-size:8px;width:100%;text-align:center;color:#555">'

@@ -23,6 +23,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import jupytext
+import yaml
+
 from .files import ROOT
 from .registry import check_params, get_setting
 from .validation import ParameterError, did_you_mean
@@ -70,8 +73,6 @@ def chapter_source(chapter: str | os.PathLike[str]) -> Path:
 
 def parameters_cell(chapter: str | os.PathLike[str]) -> str:
     """The source of the chapter's one cell tagged ``parameters`` (a name or a path)."""
-    import jupytext
-
     source = _source(chapter)
     cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
@@ -112,8 +113,6 @@ def load_params(path: str | os.PathLike[str] | None, chapter: str) -> dict[str, 
     and the chapters). A file that does not exist, or is not valid YAML, is refused naming
     the file (and the line and column of the error).
     """
-    import yaml
-
     if path is None:
         return {}
     try:

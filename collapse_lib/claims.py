@@ -35,12 +35,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import yaml
+from scipy import stats as st
 
 from . import stats
 from .chapters import chapter_comments, chapter_defaults, chapter_values, params_path
 from .files import ROOT
-from .registry import SETTINGS, get_setting, part
+from .grid import SEEDS_PER_TASK, grid_cells, run_grid
+from .registry import SETTINGS, check_params, fingerprint, get_setting, part
+from .simulate import check_run
+from .store import Store
 from .tables import escape, format_value, html_table, nowrap, small
+from .theory import PI2_OVER_6, basel_partial_sum
 from .validation import ParameterError, check_seeds
 from .verdicts import ROW_COLUMNS, empty_rows, row
 from .workflows import WORKFLOWS
@@ -86,7 +92,6 @@ def _grid_arguments(spec: ChapterGrid, values: Mapping[str, Any], only: Mapping[
     grid = {k: _as_list(values[v]) for k, v in spec.grid.items()}
     fixed = {k: values[v] for k, v in spec.fixed.items()}
     if spec.all_params:
-        from .registry import check_params
 
         names = get_setting(spec.setting).params
         fixed = check_params(spec.setting, {k: v for k, v in values.items() if k in names})
@@ -104,11 +109,6 @@ def stored_runs(setting: str, *, grid: Mapping[str, list[Any]], fixed: Mapping[s
                 ) -> pd.DataFrame | None:
     """What :func:`collapse_lib.run_grid` would return with these arguments, read from the
     result store only; None when any unit of it is not stored for the current code."""
-    from .grid import SEEDS_PER_TASK, grid_cells
-    from .registry import fingerprint
-    from .simulate import check_run
-    from .store import Store
-
     spec = get_setting(setting)
     chunk = int(spec.extra.get("seeds_per_task", SEEDS_PER_TASK))
     store, code = Store(cache_dir), fingerprint(setting)
@@ -137,8 +137,6 @@ def chapter_runs(spec: ChapterGrid, values: Mapping[str, Any], *, only: Mapping[
     the chapter stored. ``seeds`` overrides the chapter's ``seeds`` (a chapter that runs
     its quoted cells with more seeds). An empty frame when ``only`` keeps no cell; with
     ``stored_only``, None unless every unit is stored (nothing is computed)."""
-    from .grid import run_grid
-
     grid, fixed = _grid_arguments(spec, values, only)
     if any(not v for v in grid.values()):
         return pd.DataFrame()
@@ -320,9 +318,6 @@ def bound_claims(runs: Mapping[str, pd.DataFrame | None], *, alpha: float = 0.05
     where one is known, and how large a violation the test could have detected (the
     largest one-sided margin of the cells' 95% upper bounds above their means).
     """
-    from scipy import stats as st
-
-    from .theory import PI2_OVER_6, basel_partial_sum
 
     rows = []
     for name, module in settings_with("BOUND"):
@@ -556,8 +551,6 @@ def scale_table(paper_file: str | Path = "params/paper.yml", params_file: str | 
     """Per chapter and parameter where this build differs from the paper's scale: this build's
     value (defaults overlaid by ``params_file``), the paper-scale value (``paper_file``), and the
     parameter's comment. Chapters without a section in ``paper_file`` are left out."""
-    import yaml
-
     path = params_path(paper_file)
     assert path is not None
     paper_sections = yaml.safe_load(path.read_text()) or {}
@@ -578,8 +571,6 @@ def scale_summary(paper_file: str | Path = "params/paper.yml", params_file: str 
                   chapters: Sequence[str] | None = None) -> pd.DataFrame:
     """Per chapter: the work of this build and of the paper's scale (:func:`run_size`), their
     ratio, and the command that runs the chapter at the paper's scale."""
-    import yaml
-
     path = params_path(paper_file)
     assert path is not None
     paper_sections = yaml.safe_load(path.read_text()) or {}

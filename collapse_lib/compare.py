@@ -30,9 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import registry, stats
+from .chapters import chapter_values
+from .claims import link, settings_with
 from .grid import run_grid
+from .registry import check_params
+from .theory import expected
 from .validation import ParameterError, check_choice, check_int, check_seeds
+from .verdicts import compare, empty_rows
 from .workflows import WORKFLOWS, check_workflow
 
 __all__ = ["NORMALISATIONS", "SettingSpec", "headline_specs", "run_comparison", "normalise", "reference_claims",
@@ -77,10 +82,6 @@ def headline_specs(n: int, params_file: str = "") -> list[SettingSpec]:
     cannot run at ``n`` (its parameter check refuses it, e.g. where no fit exists) keeps its
     headline's own ``n``; its spec's ``extra`` then says so (``instead``) and why (``why``).
     Settings whose runs take minutes (the chapter's ``expensive``) are left out."""
-    from .chapters import chapter_values
-    from .claims import settings_with
-    from .registry import check_params
-
     specs = []
     for name, module in settings_with("HEADLINE"):
         if module.CHAPTER.expensive:
@@ -182,14 +183,9 @@ def reference_claims(frame: pd.DataFrame, specs: Iterable[SettingSpec]) -> pd.Da
     first fit's expected error, the closed form of ``<m>`` at t over its value at t = 1),
     and the verdict.
     """
-    from .claims import link
-    from .registry import part
-    from .theory import expected
-    from .verdicts import compare, empty_rows
-
     rows = []
     for spec in specs:
-        module = part(spec.setting, "reference")
+        module = registry.part(spec.setting, "reference")
         runs = frame[frame["setting"] == spec.setting].dropna(axis=1, how="all")
         if module is None or runs.empty:
             continue
@@ -197,7 +193,7 @@ def reference_claims(frame: pd.DataFrame, specs: Iterable[SettingSpec]) -> pd.Da
                 and all(k in spec.params and spec.params[k] == v for k, v in r.conditions.items())]
         if not refs:
             continue
-        chapter = part(spec.setting, "claims")
+        chapter = registry.part(spec.setting, "claims")
         section = link(chapter.CHAPTER) if chapter is not None and hasattr(chapter, "CHAPTER") else ""
 
         def closed_form(ref: Any, spec: SettingSpec = spec) -> float | None:

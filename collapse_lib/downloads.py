@@ -43,8 +43,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from IPython.display import Markdown, display
 
+from .chapters import ChapterParameters
 from .files import ROOT, atomic_write
+from .registry import fingerprint
+from .validation import ParameterError
+from .version import __version__
 
 __all__ = ["DATA_DIR", "CSV_GZIP_BYTES", "PARQUET_KEY", "tidy_frames", "offer", "save", "markdown", "provenance"]
 
@@ -139,7 +146,6 @@ def tidy_frames(namespace: Mapping[str, Any], tables: Iterable[str] | Mapping[st
 
 
 def _chapter_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
-    from .chapters import ChapterParameters
 
     for value in namespace.values():
         if isinstance(value, ChapterParameters):
@@ -158,9 +164,6 @@ def _git_commit() -> str | None:
 def provenance(chapter: str, parameters: Mapping[str, Any], frames: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     """What made ``frames``: the chapter and its parameters, the library version, the git
     commit (when there is one), and the code fingerprint of every setting in them."""
-    from . import __version__
-    from .registry import fingerprint
-
     settings = sorted({str(s) for f in frames.values() if "setting" in f.columns for s in f["setting"].unique()})
     fingerprints = {}
     for setting in settings:
@@ -175,8 +178,6 @@ def provenance(chapter: str, parameters: Mapping[str, Any], frames: Mapping[str,
 
 
 def _write_frame(frame: pd.DataFrame, stem: Path, meta: dict[str, Any]) -> tuple[Path, Path]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     flat = _flat(frame)
     try:
@@ -217,8 +218,6 @@ def offer(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] |
           captions: Mapping[str, str] | None = None) -> None:
     """Write the chapter's tidy frames (:func:`save`) and show the links to them (Markdown,
     relative to the working folder: the chapter's folder when papermill or the book runs it)."""
-    from IPython.display import Markdown, display
-
     written, described = save(namespace, chapter, tables=tables, captions=captions)
     display(Markdown(markdown(written, described, Path.cwd())))
 
@@ -230,8 +229,6 @@ def save(namespace: Mapping[str, Any], chapter: str, *, tables: Iterable[str] | 
     provenance. ``captions``: a few words per frame name (default: what it holds). Returns
     the files written, by frame name (``parquet``, ``csv``; ``"_provenance"``: ``json``), and
     what :func:`markdown` says of each frame."""
-    from .validation import ParameterError
-
     if not isinstance(chapter, str) or not chapter.replace("_", "").isalnum():
         raise ParameterError(f"parameter 'chapter' must be the chapter's name (such as 'gaussian'); got {chapter!r}")
     frames = tidy_frames(namespace, tables)

@@ -83,7 +83,7 @@ class Job:
 
     def request(self) -> dict[str, Any]:
         """The store's key arguments of this job (:meth:`collapse_lib.store.Store.request`)."""
-        from .store import Store
+        from .store import Store  # noqa: PLC0415  (lazy: `python -m collapse_lib.store` must find it unimported)
 
         return Store.request(self.setting.name, self.workflow, self.n_generations, list(self.seeds),
                              self.params, self.options)
@@ -113,16 +113,16 @@ def _run_job(job: Job) -> tuple[pd.DataFrame, float]:
     started = time.perf_counter()
     with limit_threads(1 if _on_worker() else task_threads()):
         arrays = run_arrays(job.setting, job.workflow, job.n_generations, list(job.seeds), dict(job.params),
-                            dict(job.options), job.progress)
-    frame = tidy_frame(job.setting, job.workflow, job.n_generations, list(job.seeds), job.params, job.options,
-                       arrays)
+                            options=dict(job.options), progress=job.progress)
+    frame = tidy_frame(job.setting, job.workflow, job.n_generations, list(job.seeds), job.params,
+                       options=job.options, arrays=arrays)
     return frame, time.perf_counter() - started
 
 
 def _on_worker() -> bool:
     """Whether this code runs inside a Dask worker."""
     try:
-        from distributed import get_worker
+        from distributed import get_worker  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
 
         get_worker()
     except (ImportError, ValueError):
@@ -227,7 +227,7 @@ def _check_scheduler(scheduler: Any, name: str = "scheduler") -> Any:
                                  f"None; got {scheduler!r}")
         return scheduler.strip()
     try:
-        from distributed import Client
+        from distributed import Client  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
     except ImportError:  # pragma: no cover - pinned
         Client = ()  # type: ignore[assignment]
     if not isinstance(scheduler, Client):
@@ -287,7 +287,7 @@ def _connect(workers: int, scheduler: Any) -> tuple[Any, Callable[[], None]]:
     if scheduler is None and workers == 1:
         return None, lambda: None
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
     except ImportError as err:  # pragma: no cover - pinned
         raise ParameterError("parameters 'workers' > 1 and 'scheduler' need the 'distributed' package "
                              "(pip install distributed)") from err
@@ -304,7 +304,7 @@ def _connect(workers: int, scheduler: Any) -> tuple[Any, Callable[[], None]]:
     if unguarded is not None:
         raise ParameterError(f"parameter 'workers' = {workers} starts a local cluster from line {unguarded[1]} of "
                              f"{unguarded[0]}, outside `if __name__ == \"__main__\":`: {_GUARD_HELP}")
-    import logging
+    import logging  # noqa: PLC0415  (import time: only a local cluster needs it)
 
     try:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -479,44 +479,19 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
     unit read whole from the store).
     """
     spec = setting if isinstance(setting, Setting) else get_setting(setting)
-    workflow_list = _workflows(workflows)
-    workers = check_int("workers", workers, minimum=1)
-    progress = check_bool("progress", progress)
-    cell_progress = check_bool("cell_progress", cell_progress)
-    n_generations = check_int("n_generations", n_generations, minimum=1)
-    if allow_long is not None:
-        allow_long = check_bool("allow_long", allow_long)
-    seed_list = check_seeds(seeds)
-    if fixed is None:
-        fixed = {}
-    if not isinstance(fixed, Mapping):
-        raise ParameterError(f"parameter 'fixed' must be a mapping name -> value; got {type(fixed).__name__}")
-    if not isinstance(grid, Mapping):
-        raise ParameterError("parameter 'grid' must be a mapping name -> list of values; "
-                             f"got {type(grid).__name__}")
-    _check_names(grid, fixed)
-    if seeds_per_task is not None:
-        seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
-    scheduler = _check_scheduler(scheduler)
-    from .store import Store
+    args = _check_grid_arguments(workflows=workflows, grid=grid, n_generations=n_generations, seeds=seeds,
+                                 fixed=fixed, progress=progress, workers=workers, scheduler=scheduler,
+                                 seeds_per_task=seeds_per_task, cell_progress=cell_progress,
+                                 allow_long=allow_long)
+    workers, progress, scheduler, allow_long = args.workers, args.progress, args.scheduler, args.allow_long
+    from .store import Store  # noqa: PLC0415  (lazy: `python -m collapse_lib.store` must find it unimported)
 
     store = Store(cache_dir) if cache_dir is not None else None
     cells = grid_cells(grid, skip)
-    chunk = seeds_per_task or int(spec.extra.get("seeds_per_task", SEEDS_PER_TASK))
+    chunk = args.seeds_per_task or int(spec.extra.get("seeds_per_task", SEEDS_PER_TASK))
     started = time.perf_counter()
     # 1. check every unit before computing any
-    units: list[tuple[dict[str, Any], Job]] = []
-    for cell in cells:
-        kwargs = {**fixed, **cell}
-        options = {k: kwargs.pop(k) for k in ("real_mix", "fresh_real") if k in kwargs}
-        for workflow in workflow_list:
-            try:
-                _, wf, T, seeds_, params, opts = check_run(spec, workflow, n_generations, seed_list,
-                                                           **options, **kwargs)
-            except ParameterError as err:
-                where = "".join(f", {k}={v!r}" for k, v in cell.items())
-                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{where})") from None
-            units.append((cell, Job(spec, wf, T, tuple(seeds_), params, opts, cell_progress)))
+    units = _checked_units(spec, cells, args)
     tasks = []
     for u, (cell, job) in enumerate(units):
         for i in range(0, len(job.seeds), chunk):
@@ -546,7 +521,8 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
             client, close = _connect(workers, scheduler)
             if scheduler is not None:
                 estimate = _announce(spec, tasks, todo, _threads(client), allow_long)
-        from tqdm import tqdm
+
+        from tqdm import tqdm  # noqa: PLC0415  (import time: `import collapse_lib` stays fast)
 
         bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="task", disable=not progress,
                    mininterval=1.0, desc=f"{spec.name} ({estimate})" if estimate else spec.name)
@@ -572,6 +548,67 @@ def run_grid(setting: str | Setting, *, workflows: str | Iterable[str] = WORKFLO
     out.attrs["computed"] = len(todo) - shared
     out.attrs["shared"] = shared
     return out
+
+
+@dataclass(frozen=True)
+class _GridArguments:
+    """:func:`run_grid`'s arguments, checked."""
+
+    workflows: list[str]
+    n_generations: int
+    seeds: list[int]
+    fixed: Mapping[str, Any]
+    progress: bool
+    workers: int
+    scheduler: Any
+    seeds_per_task: int | None
+    cell_progress: bool
+    allow_long: bool | None
+
+
+def _check_grid_arguments(*, workflows: str | Iterable[str], grid: Any, n_generations: Any, seeds: Any,
+                          fixed: Any, progress: Any, workers: Any, scheduler: Any, seeds_per_task: Any,
+                          cell_progress: Any, allow_long: Any) -> _GridArguments:
+    """:func:`run_grid`'s arguments checked, before any work: a bad one fails here, naming it."""
+    workflow_list = _workflows(workflows)
+    workers = check_int("workers", workers, minimum=1)
+    progress = check_bool("progress", progress)
+    cell_progress = check_bool("cell_progress", cell_progress)
+    n_generations = check_int("n_generations", n_generations, minimum=1)
+    if allow_long is not None:
+        allow_long = check_bool("allow_long", allow_long)
+    seed_list = check_seeds(seeds)
+    if fixed is None:
+        fixed = {}
+    if not isinstance(fixed, Mapping):
+        raise ParameterError(f"parameter 'fixed' must be a mapping name -> value; got {type(fixed).__name__}")
+    if not isinstance(grid, Mapping):
+        raise ParameterError("parameter 'grid' must be a mapping name -> list of values; "
+                             f"got {type(grid).__name__}")
+    _check_names(grid, fixed)
+    if seeds_per_task is not None:
+        seeds_per_task = check_int("seeds_per_task", seeds_per_task, minimum=1)
+    return _GridArguments(workflow_list, n_generations, seed_list, fixed, progress, workers,
+                          _check_scheduler(scheduler), seeds_per_task, cell_progress, allow_long)
+
+
+def _checked_units(spec: Setting, cells: list[dict[str, Any]], args: _GridArguments
+                   ) -> list[tuple[dict[str, Any], Job]]:
+    """Every (cell, workflow) unit of the grid as a checked :class:`Job`, before any is run; a
+    unit the setting refuses fails naming its grid cell."""
+    units: list[tuple[dict[str, Any], Job]] = []
+    for cell in cells:
+        kwargs = {**args.fixed, **cell}
+        options = {k: kwargs.pop(k) for k in ("real_mix", "fresh_real") if k in kwargs}
+        for workflow in args.workflows:
+            try:
+                _, wf, T, seeds_, params, opts = check_run(spec, workflow, args.n_generations, args.seeds,
+                                                           **options, **kwargs)
+            except ParameterError as err:
+                where = "".join(f", {k}={v!r}" for k, v in cell.items())
+                raise ParameterError(f"{err} (grid cell: workflow '{workflow}'{where})") from None
+            units.append((cell, Job(spec, wf, T, tuple(seeds_), params, opts, args.cell_progress)))
+    return units
 
 
 def _announce(spec: Setting, tasks: list[_Task], todo: list[int], parallel: int, allow_long: bool | None) -> str:
@@ -630,7 +667,7 @@ def _run_dask(run: _Execution, client: Any, todo: list[int]) -> None:
     dies has its tasks run again elsewhere (the numbers are the same). On the first failure
     the tasks not yet finished are cancelled and the failure is raised, naming its cell. At
     most a few hundred tasks are in flight (each holds its unit's lock)."""
-    from distributed import as_completed
+    from distributed import as_completed  # noqa: PLC0415  (heavy: Dask only where a cluster runs)
 
     resources = {i: run.tasks[i].job.resources() for i in todo}
     _check_resources(client, list(resources.values()))

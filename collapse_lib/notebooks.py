@@ -40,7 +40,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jupytext
+import papermill as pm
 import yaml
+from jupyter_client import AsyncKernelManager
 
 from .chapters import chapter_source, check_chapter_params, load_params
 from .files import ROOT, atomic_write, target_problem
@@ -56,8 +59,6 @@ TIMES = ROOT / "_build" / "chapter-times.tsv"
 def _ipc_manager() -> type:
     """A kernel manager whose kernels use local IPC sockets (in a private temporary folder)
     instead of TCP on localhost: no port is opened, and ipykernel has nothing to warn about."""
-    from jupyter_client import AsyncKernelManager
-
     class IPCKernelManager(AsyncKernelManager):  # type: ignore[misc]
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
@@ -96,9 +97,6 @@ def execute_chapter(source: str | os.PathLike[str], output: str | os.PathLike[st
     running when ``output`` is not a regular file or a new path, and
     ``papermill.PapermillExecutionError`` on a failing cell.
     """
-    import jupytext
-    import papermill as pm
-
     source = Path(source).resolve()
     output = Path(output).resolve() if output else source.with_suffix(".ipynb")
     notebook = jupytext.read(source)

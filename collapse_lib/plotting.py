@@ -24,9 +24,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from .workflows import WORKFLOWS
+from . import stats
+from .registry import get_setting
+from .theory import expected
+from .workflows import WORKFLOWS, training_composition
 
 __all__ = [
     "WORKFLOW_STYLE",
@@ -127,8 +130,6 @@ def summarise(frame: pd.DataFrame, y: str, *, x: str = "generation", band: str =
     spanning decades such as a determinant; the default arithmetic mean is what
     expectations (and so the theory curves) describe. Missing values are dropped.
     """
-    from . import stats
-
     values = frame[[x, y]].dropna()
     if geometric:
         values = values[values[y] > 0].assign(**{y: np.log10(values[y])})
@@ -211,9 +212,6 @@ TheoryFn = Callable[[str, Any, Any, np.ndarray], "np.ndarray | None"]
 def setting_theory(setting: str, y: str, part: pd.DataFrame, workflow: str, t: np.ndarray) -> np.ndarray | None:
     """The closed form of ``y`` (:func:`collapse_lib.theory.expected`) for the cell that
     ``part`` holds: its parameters are read from the frame's columns."""
-    from .registry import get_setting
-    from .theory import expected
-
     names = [k for k in get_setting(setting).params if k in part.columns]
     values = {k: part[k].iloc[0] for k in names}
     return expected(setting, y, workflow, t, **values)
@@ -232,8 +230,6 @@ def _plotted_y(ax: plt.Axes, bands: bool) -> list[np.ndarray]:
 def log_rows(axes: np.ndarray, *, pad: float = 1.5, bands: bool = True) -> None:
     """Log y axes, one limit per row, wide enough for the plotted curves and (``bands``) their
     bands: the book's bands are positive (:func:`summarise`), so they fit on a log axis."""
-    from matplotlib.ticker import NullFormatter
-
     for row in np.atleast_2d(axes):
         ys = [y for ax in row if ax.get_visible() for y in _plotted_y(ax, bands)]
         ys = np.concatenate(ys) if ys else np.array([1.0])
@@ -417,8 +413,6 @@ def composition_bars(ax: plt.Axes, workflow: str, n: int, n_generations: int) ->
 
     Real data are black; synthetic sources are grey, darker for newer models.
     """
-    from .workflows import training_composition
-
     cmap = mpl.colormaps["Greys"]
     for t in range(1, n_generations + 1):
         counts = training_composition(workflow, t, n)
@@ -457,11 +451,8 @@ def facet_grid(frame: pd.DataFrame, y: str, *, row: str, col: str, hue: str = "n
     for i, rv in enumerate(rows):
         for j, cv in enumerate(cols):
             ax = axes[i, j]
-            cell = frame[(frame[row] == rv) & (frame[col] == cv)]
-            for hv, colour in palette.items():
-                part = cell[cell[hue] == hv]
-                if not part.empty:
-                    mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log)
+            _hue_lines(ax, frame[(frame[row] == rv) & (frame[col] == cv)], y, hue=hue, palette=palette, x=x,
+                       band=band, log=log)
             if i == 0:
                 ax.set_title(f"{col} = {cv}")
             if i == len(rows) - 1:
@@ -474,28 +465,12 @@ def facet_grid(frame: pd.DataFrame, y: str, *, row: str, col: str, hue: str = "n
         log_rows(axes)
     if limits_from is not None:
         keys = [k for k in (col, hue, "workflow", x) if k in limits_from.columns]
-        for i, rv in enumerate(rows):
-            part = limits_from.loc[limits_from[row] == rv, keys + [y]]
-            # one summary over every (col, hue, workflow, x) cell at once: each is one point of a curve
-            cells = part.assign(_cell=part.groupby(keys, sort=False).ngroup())
-            values = summarise(cells, y, x="_cell", band=band)[["centre", "lo", "hi"]].to_numpy().ravel() \
-                if len(cells) else np.array([])
-            values = values[np.isfinite(values) & ((values > 0) if log else True)]
-            if values.size:
-                lo, hi = values.min(), values.max()
-                if log:
-                    axes[i, 0].set_ylim(lo / 1.3, hi * 1.3)
-                else:
-                    pad = 0.05 * (hi - lo or 1.0)
-                    axes[i, 0].set_ylim(lo - pad, hi + pad)
+        _share_row_limits(axes, limits_from, rows, row=row, y=y, keys=keys, band=band, log=log)
     hide_empty(axes)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    seen = dict(zip(labels, handles, strict=True))
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            seen.setdefault(lab, h)
-    order = [f"{hue} = {hv}" for hv in palette if f"{hue} = {hv}" in seen]
-    _figure_legend(fig, [seen[lab] for lab in order], order, legend)
+    labels = [f"{hue} = {hv}" for hv in palette]
+    handles = _legend_handles(axes)
+    order = [lab for lab in labels if lab in handles]
+    _figure_legend(fig, [handles[lab] for lab in order], order, legend)
     if title:
         fig.suptitle(title, color=title_color)
     return fig, axes
@@ -504,12 +479,49 @@ def facet_grid(frame: pd.DataFrame, y: str, *, row: str, col: str, hue: str = "n
 __all__ += ["facet_grid"]
 
 
+def _hue_lines(ax: plt.Axes, cell: pd.DataFrame, y: str, *, hue: str, palette: dict[Any, Any], x: str,
+               band: str, log: bool) -> None:
+    """One mean line with its band per ``hue`` value present in ``cell``, in ``palette``'s colours."""
+    for hv, colour in palette.items():
+        part = cell[cell[hue] == hv]
+        if not part.empty:
+            mean_band(ax, part, y, x=x, color=colour, label=f"{hue} = {hv}", band=band, log=log)
+
+
+def _share_row_limits(axes: np.ndarray, limits_from: pd.DataFrame, rows: list[Any], *, row: str, y: str,
+                      keys: list[str], band: str, log: bool) -> None:
+    """Each row's y limits from every curve and band of ``limits_from`` in that row (one
+    summary point per ``keys`` cell), so that figures drawn from parts of it share axes."""
+    for i, rv in enumerate(rows):
+        part = limits_from.loc[limits_from[row] == rv, keys + [y]]
+        # one summary over every (col, hue, workflow, x) cell at once: each is one point of a curve
+        cells = part.assign(_cell=part.groupby(keys, sort=False).ngroup())
+        values = summarise(cells, y, x="_cell", band=band)[["centre", "lo", "hi"]].to_numpy().ravel() \
+            if len(cells) else np.array([])
+        values = values[np.isfinite(values) & ((values > 0) if log else True)]
+        if values.size:
+            lo, hi = values.min(), values.max()
+            if log:
+                axes[i, 0].set_ylim(lo / 1.3, hi * 1.3)
+            else:
+                pad = 0.05 * (hi - lo or 1.0)
+                axes[i, 0].set_ylim(lo - pad, hi + pad)
+
+
+def _legend_handles(axes: np.ndarray) -> dict[str, Any]:
+    """Every label drawn on ``axes`` with its first handle (the top-left panel's first)."""
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    seen = dict(zip(labels, handles, strict=True))
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(lab, h)
+    return seen
+
+
 def log_generation_axis(axes: np.ndarray | plt.Axes, n_generations: int) -> None:
     """A logarithmic generation axis labelled with plain whole numbers: 1, 2, 5, 10, 20, 50,
     100 up to two decades of generations, 1, 10, 100, 1000 beyond (chapters *Linear
     regression* and *Discrete distributions*, and the KDE's long runs)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     subs = (1.0, 2.0, 5.0) if n_generations <= 150 else (1.0,)
     for ax in np.atleast_1d(np.asarray(axes, dtype=object)).flat:
         ax.set_xscale("log")

@@ -27,6 +27,7 @@ does not.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,8 +117,6 @@ _THREADS: list[int] = []
 def task_threads() -> int:
     """Threads a setting may use for independent seeds within one task: at most 4 and at
     most the machine's cores, and 1 on a worker of a cluster (see :func:`limit_threads`)."""
-    import os
-
     if _THREADS:
         return _THREADS[-1]
     return max(1, min(4, os.cpu_count() or 1))
@@ -135,5 +134,3 @@ class limit_threads:
 
     def __exit__(self, *exc: object) -> None:
         _THREADS.pop()
-
-

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from .registry import SETTINGS, check_params, get_setting, part
 from .setting import Setting
@@ -26,7 +27,7 @@ from .workflows import check_workflow, run_chain
 __all__ = ["simulate", "check_run", "run_arrays", "memory_estimate", "available_memory", "time_estimate"]
 
 
-def check_run(setting: str | Setting, workflow: str, n_generations: int, seeds: int | Iterable[int],
+def check_run(setting: str | Setting, workflow: str, n_generations: int, seeds: int | Iterable[int], *,
               real_mix: float = 0.0, fresh_real: bool = False, **params: Any
               ) -> tuple[Setting, str, int, list[int], dict[str, Any], dict[str, Any]]:
     """Check the arguments of :func:`simulate` without running anything.
@@ -112,8 +113,6 @@ def one_blas_thread() -> Any:
     """A context in which the BLAS libraries run on one thread: the thread count changes the
     rounding of some operations, and a cluster's workers run one thread each, so every task
     runs so, wherever it runs (chapter *How to run this book*)."""
-    from threadpoolctl import ThreadpoolController
-
     loaded = tuple(name in sys.modules for name in _BLAS_PACKAGES)
     if not _BLAS or _BLAS[0][0] != loaded:  # a BLAS loaded since: look for the libraries again
         _BLAS[:] = [(loaded, ThreadpoolController())]
@@ -121,10 +120,10 @@ def one_blas_thread() -> Any:
 
 
 def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
-               params: dict[str, Any], options: dict[str, Any], progress: bool
+               params: dict[str, Any], *, options: dict[str, Any], progress: bool
                ) -> dict[str, np.ndarray]:
     """The reference loop over the seeds: metric (and extra column) arrays (S, T)."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # noqa: PLC0415  (import time: `import collapse_lib` stays fast)
 
     bar = tqdm(total=len(seeds) * n_generations, desc=f"{spec.name} {workflow}", unit="gen",
                disable=not progress, mininterval=1.0)
@@ -152,7 +151,7 @@ def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int
 
 
 def run_arrays(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
-               params: dict[str, Any], options: dict[str, Any], progress: bool = False, *,
+               params: dict[str, Any], *, options: dict[str, Any], progress: bool = False,
                reference: bool = False) -> dict[str, np.ndarray]:
     """The dispatch, for checked arguments: the fast path where it applies, else the loop
     (``reference=True`` forces the loop, which the tests compare the fast path with).
@@ -165,7 +164,7 @@ def run_arrays(spec: Setting, workflow: str, n_generations: int, seeds: list[int
             assert spec.fast is not None
             arrays = dict(spec.fast(workflow, n_generations, seeds, params))
         else:
-            arrays = _reference(spec, workflow, n_generations, seeds, params, options, progress)
+            arrays = _reference(spec, workflow, n_generations, seeds, params, options=options, progress=progress)
     if spec.finish is not None:
         arrays = spec.finish(arrays, params, n_generations)
     _check_finite(spec, arrays, seeds, params)
@@ -205,16 +204,16 @@ def simulate(setting: str | Setting, workflow: str, *, n_generations: int, seeds
     """
     progress = check_bool("progress", progress)
     spec, workflow, n_generations, seed_list, values, options = check_run(
-        setting, workflow, n_generations, seeds, real_mix, fresh_real, **params)
+        setting, workflow, n_generations, seeds, real_mix=real_mix, fresh_real=fresh_real, **params)
     check_duration(f"setting '{spec.name}', workflow '{workflow}', {n_generations} generations x "
                    f"{len(seed_list)} seeds", time_estimate(spec, workflow, n_generations, len(seed_list), values),
                    allow_long)
-    arrays = run_arrays(spec, workflow, n_generations, seed_list, values, options, progress)
-    return tidy_frame(spec, workflow, n_generations, seed_list, values, options, arrays)
+    arrays = run_arrays(spec, workflow, n_generations, seed_list, values, options=options, progress=progress)
+    return tidy_frame(spec, workflow, n_generations, seed_list, values, options=options, arrays=arrays)
 
 
 def tidy_frame(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
-               params: Mapping[str, Any], options: Mapping[str, Any],
+               params: Mapping[str, Any], *, options: Mapping[str, Any],
                arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """The tidy frame of one run: one row per (seed, generation)."""
     s, t = len(seeds), n_generations

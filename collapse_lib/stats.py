@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .tables import format_value
+
 __all__ = ["LEVEL", "METHODS", "Interval", "t_quantile", "mean_interval", "heavy_tailed", "heavy_interval",
            "median_interval", "geometric_interval", "paired_difference", "ratio_of_means", "summarise",
            "holm", "seeds_to_resolve", "top_share"]
@@ -80,8 +82,6 @@ class Interval:
 
     def text(self, digits: int = 3) -> str:
         """``"0.658 [0.477, 0.909]"`` (the centre alone without an interval)."""
-        from .tables import format_value
-
         if not math.isfinite(self.centre):
             return "–"
         if not self.finite:

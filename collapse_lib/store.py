@@ -60,9 +60,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from .files import STORE_ENV, atomic_write, default_location, location
+from .registry import SETTINGS, dependency_versions, fingerprint, get_setting
 from .validation import ParameterError
+from .version import __version__
+from .workflows import WORKFLOWS
 
 __all__ = ["STORE_ENV", "StoreWarning", "Store", "Entry", "UnitLock", "atomic_write", "default_location",
            "location", "canonical", "frame_digest", "table_digest", "read_file", "main"]
@@ -107,15 +113,8 @@ def canonical(value: Any) -> Any:
 def _versions(setting: str) -> dict[str, str]:
     """Versions of what made a setting's numbers (looked up once per process: they cannot
     change while it runs)."""
-    from .registry import SETTINGS, dependency_versions, get_setting
-    from .version import __version__
-
     out = {"collapse_lib": __version__, "python": platform.python_version(), "pandas": pd.__version__}
-    try:
-        import pyarrow
-        out["pyarrow"] = pyarrow.__version__
-    except ImportError:  # pragma: no cover - pinned
-        pass
+    out["pyarrow"] = pa.__version__
     if setting in SETTINGS:
         out.update(dependency_versions(get_setting(setting)))
     return out
@@ -137,8 +136,6 @@ def _plain(value: Any) -> Any:
 def table_digest(table: Any) -> str:
     """A SHA-256 hash of an Arrow table's column names and values (not its metadata): the same
     for the table written and the table read back, different after any change of a value."""
-    import pyarrow as pa
-
     digest = hashlib.sha256(f"{table.num_rows}\0".encode())
     for name, column in zip(table.column_names, table.columns):
         kind = column.type
@@ -158,8 +155,6 @@ def table_digest(table: Any) -> str:
 
 def frame_digest(frame: pd.DataFrame) -> str:
     """:func:`table_digest` of ``frame`` as the store writes it."""
-    import pyarrow as pa
-
     return table_digest(pa.Table.from_pandas(_to_arrow_ready(frame), preserve_index=False))
 
 
@@ -187,8 +182,6 @@ class UnitLock:
         without locks) this returns True: the unit is computed here, perhaps twice, with the
         same numbers.
         """
-        from filelock import FileLock, Timeout
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = FileLock(self.path, thread_local=False, preserve_lock_file=True, poll_interval=0.2)
@@ -248,16 +241,12 @@ class Entry:
     def stale(self) -> bool:
         """Whether the code that made it has changed since, it has an older format, or the
         file is broken."""
-        from .registry import SETTINGS, fingerprint
-
         if self.meta is None or self.setting not in SETTINGS or self.meta.get("format") != _FORMAT:
             return True
         return self.meta.get("fingerprint") != fingerprint(self.setting)
 
     def stale_reason(self) -> str:
         """Why a stale entry is stale, in words."""
-        from .registry import SETTINGS
-
         if (self.meta or {}).get("format") != _FORMAT:
             return f"stale: written by an older version of the store (format {(self.meta or {}).get('format')})"
         if self.setting not in SETTINGS:
@@ -290,7 +279,8 @@ class Store:
 
     # --- keys ---------------------------------------------------------------------------------
     @staticmethod
-    def request(setting: str, workflow: str, n_generations: int, seeds: list[int],
+    def request(  # noqa: PLR0917  (lm/value.py passes all six by position until issue 20)
+                setting: str, workflow: str, n_generations: int, seeds: list[int],
                 params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
         """The full arguments of one stored unit, as plain JSON."""
         return canonical({"setting": setting, "workflow": workflow, "n_generations": n_generations,
@@ -347,9 +337,6 @@ class Store:
         folder in the way): then a :class:`StoreWarning` names the store and the reason, the
         first time only (:attr:`write_error` keeps it), and the caller keeps its results.
         """
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         path = self.path(request, fingerprint)
         table = pa.Table.from_pandas(_to_arrow_ready(frame), preserve_index=False)
         meta = {"format": _FORMAT, "request": dict(request), "fingerprint": fingerprint,
@@ -393,8 +380,6 @@ class Store:
     def entries(self) -> Iterator[Entry]:
         """Every entry of the store with its metadata (read from the footer only): the files
         named ``<setting>/<workflow>-<key>.parquet`` directly in the store folder."""
-        import pyarrow.parquet as pq
-
         for kind, path in self._layout():
             if kind != "entry":
                 continue
@@ -515,9 +500,6 @@ class Store:
 
 def _metrics_of(request: Mapping[str, Any]) -> tuple[str, ...]:
     """The metrics a unit of a registered setting holds (none for other kinds of unit)."""
-    from .registry import SETTINGS, get_setting
-    from .workflows import WORKFLOWS
-
     if request.get("setting") in SETTINGS and request.get("workflow") in WORKFLOWS:
         return get_setting(request["setting"]).metrics
     return ()
@@ -531,9 +513,6 @@ def read_file(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None]:
 
 def _read(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None, str]:
     """A stored frame, its metadata and the content hash of what was read."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     table = pq.ParquetFile(path).read(use_threads=False)
     raw = (table.schema.metadata or {}).get(_META_KEY)
     lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)]
@@ -588,8 +567,6 @@ def _shape_problem(frame: pd.DataFrame, request: Mapping[str, Any], metrics: tup
 
 def _value_problem(frame: pd.DataFrame, request: Mapping[str, Any], metrics: tuple[str, ...]) -> str:
     """A metric that is not a number, or not finite where the setting says it must be."""
-    from .registry import SETTINGS, get_setting
-
     may_be_nan = get_setting(request["setting"]).may_be_nan if request.get("setting") in SETTINGS else frozenset()
     for name in metrics:
         values = frame[name].to_numpy()

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .registry import part
+
 __all__ = ["PI2_OVER_6", "basel_partial_sum", "expected"]
 
 #: The limit of sum_{k>=1} 1/k^2: Accumulate's error stays below this multiple of the first fit's.
@@ -28,8 +30,6 @@ def expected(setting: str, metric: str, workflow: str, t: np.ndarray | int, **pa
     """E[metric_t] for ``workflow`` in ``setting`` where a closed form is known, else None: the
     ``expected(metric, workflow, t, params)`` of the setting's theory module, found through
     the registry (a setting without one has no closed form). Extra ``params`` are ignored."""
-    from .registry import part
-
     module = part(setting, "theory")
     if module is None:
         return None

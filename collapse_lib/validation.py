@@ -7,6 +7,7 @@ parameter and what is allowed (explained in the chapter *How to run this book*).
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import numbers
 import os
@@ -48,8 +49,6 @@ class ParameterError(ValueError):
 def did_you_mean(name: Any, allowed: Iterable[Any]) -> str:
     """`` (did you mean 'x'?)`` when ``name`` is close to one of ``allowed``, else ``""``: the
     one spelling hint of the library's messages."""
-    import difflib
-
     close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .plotting import WORKFLOW_LABEL
 from .tables import format_value
 
 __all__ = ["SOURCE_KINDS", "Source", "Reference", "VERDICTS", "Verdict", "judge", "summarise_values",
@@ -284,8 +285,6 @@ def compare(frame: pd.DataFrame | None, refs: Iterable[Reference], *, family: st
     ``frame``: tidy runs (one row per seed and generation). A reference whose cell or
     generation this build did not run gets *not run at this scale* (``missing`` says why).
     """
-    from .plotting import WORKFLOW_LABEL
-
     rows = []
     for ref in refs:
         values, t = _select(frame, ref, generation) if frame is not None else (np.array([]), None)

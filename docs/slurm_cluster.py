@@ -32,8 +32,8 @@ def main() -> int:
     parser.add_argument("--walltime", default="02:00:00")
     args = parser.parse_args()
 
-    from dask_jobqueue import SLURMCluster
-    from distributed import Client
+    from dask_jobqueue import SLURMCluster  # noqa: PLC0415  (optional: dask-jobqueue lives on the cluster; --help runs without it)
+    from distributed import Client  # noqa: PLC0415  (optional: dask-jobqueue lives on the cluster; --help runs without it)
 
     cluster = SLURMCluster(cores=1, processes=1, memory=args.memory, walltime=args.walltime,
                            queue=args.queue, account=args.account,

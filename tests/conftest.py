@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from collapse_lib.chapters import chapter_sources, load_params
+from collapse_lib.notebooks import execute_chapter
+
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE_DIR = ROOT / "_build" / "smoke" / "book"
 SMOKE_PARAMS = ROOT / "tests" / "params" / "smoke.yml"
@@ -21,8 +24,6 @@ SMOKE_PARAMS = ROOT / "tests" / "params" / "smoke.yml"
 @pytest.fixture(scope="session")
 def smoke_notebooks() -> dict[str, Path]:
     """Executed smoke notebooks by chapter name; `make test` makes them, else made here."""
-    from collapse_lib.chapters import chapter_sources, load_params
-    from collapse_lib.notebooks import execute_chapter
 
     out = {}
     for source in chapter_sources(ROOT / "book"):
@@ -99,10 +100,10 @@ def lm_records(count: int, seed: int = 0) -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     """A tiny GPT-2 with a tokenizer trained on the toy format, saved as a local 'hub' folder."""
-    import torch
+    import torch  # noqa: PLC0415  (optional: torch only for the language-model tests)
 
-    from collapse_lib.settings.lm import data as D
-    from collapse_lib.settings.lm import model as M
+    from collapse_lib.settings.lm import data as D  # noqa: PLC0415  (optional: torch only for the language-model tests)
+    from collapse_lib.settings.lm import model as M  # noqa: PLC0415  (optional: torch only for the language-model tests)
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models gain nothing from two threads, and lose on a busy machine
@@ -112,7 +113,7 @@ def tiny(tmp_path_factory):
     bos, eos, pad = tok.bos_token_id, tok.eos_token_id, tok.pad_token_id
     config = M.base_config(len(tok), d_model=32, n_layer=2, n_head=2, max_len=32,
                            bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
-    from transformers import GPT2LMHeadModel
+    from transformers import GPT2LMHeadModel  # noqa: PLC0415  (optional: torch only for the language-model tests)
 
     with M.torch_seeded(np.random.default_rng(0)):
         model = GPT2LMHeadModel(config)

@@ -7,7 +7,9 @@ _build/smoke/book to pytest with --nbval-lax).
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 import yaml
 
 from collapse_lib.chapters import chapter_sources
-from collapse_lib.notebooks import execute_chapter
+from collapse_lib.notebooks import execute_chapter, strip_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,7 +126,6 @@ def test_executed_notebooks_carry_no_progress_bars(smoke_notebooks, smoke_book):
 
 
 def test_strip_progress_keeps_warnings_and_errors():
-    from collapse_lib.notebooks import strip_progress
 
     bar = "\rkde:  50%|#####     | 12/24 [00:01<00:01, 9.9task/s]"
     nb = {"cells": [{"cell_type": "markdown", "source": "x"}, {"cell_type": "code", "outputs": [
@@ -146,8 +147,6 @@ def test_strip_progress_keeps_warnings_and_errors():
 
 @pytest.mark.parametrize("output", ["/dev/full", "folder", "fifo"])
 def test_runner_refuses_an_output_that_is_not_a_file_before_running(tmp_path, output):
-    import os
-    import stat
 
     target = Path(output) if output.startswith("/") else tmp_path / output
     if output == "folder":
@@ -200,8 +199,6 @@ print("a warning", file=sys.stderr)
 
 
 def test_runner_says_one_line_per_chapter_over_ipc_and_writes_a_readable_notebook(tmp_path):
-    import os
-    import stat
 
     source, out = tmp_path / "tiny.py", tmp_path / "tiny.ipynb"
     source.write_text(TINY)

@@ -8,14 +8,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import jupytext
 import numpy as np
 import pandas as pd
 import pytest
+from papermill.translators import PythonTranslator
 
 import collapse_lib as cl
 from collapse_lib import chapters, claims, registry, verdicts
 from collapse_lib.chapters import chapter_parameter_names, chapter_sources
 from collapse_lib.settings.gaussian import SingularCovarianceWarning
+from collapse_lib.simulate import check_run
+from collapse_lib.store import Store
 from collapse_lib.validation import ParameterError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +35,6 @@ def test_chapter_defaults_are_the_parameters_cell(chapter):
     assert set(comments) == set(defaults) and all(comments.values())
     # papermill reads the same names (a comment it cannot parse, e.g. one holding "=", would
     # make it drop the parameter from the notebook's documented parameters)
-    import jupytext
-    from papermill.translators import PythonTranslator
 
     cell = next(c for c in jupytext.read(ROOT / "book" / f"{chapter}.py").cells
                 if "parameters" in c.metadata.get("tags", []))
@@ -160,8 +162,6 @@ def test_language_model_claims_are_read_from_the_store_only(tmp_path):
     the rows say so; once the chapter's units are stored (here, made-up losses written under
     the keys the chapter's run_grid uses) they are read back and judged; a planted reference
     (twice the true ratio) flips the verdict."""
-    from collapse_lib.simulate import check_run
-    from collapse_lib.store import Store
 
     module = claims.claims_module("lm")
     ctx = claims.Context(SMOKE, {"cache_dir": tmp_path})

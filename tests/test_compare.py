@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 from collapse_lib import compare as C
 from collapse_lib import stats
-from collapse_lib.claims import settings_with
+from collapse_lib import workflow_pages as W
+from collapse_lib.claims import View, settings_with
 from collapse_lib.registry import part
 from collapse_lib.validation import ParameterError
 from collapse_lib.verdicts import ROW_COLUMNS, Reference, Source
@@ -222,7 +224,6 @@ def test_reference_claims_judge_the_compared_cells(monkeypatch):
 # --- the pages' helpers (collapse_lib.workflow_pages) ----------------------------------------------
 
 def _toy_view(theory=True, **kwargs):
-    from collapse_lib.claims import View
 
     return View(title="Toy: growth", shape="growth", y="err", ylabel="error", cell=lambda values: {"d": [3]},
                 theory=(lambda part_, ts: ts.astype(float)) if theory else None,
@@ -237,9 +238,7 @@ def _toy_runs(seeds=8, T=5, ns=(10, 20), slope=1.0):
 
 
 def test_view_figure_one_panel_per_entry_and_none_empty():
-    import matplotlib.pyplot as plt
 
-    from collapse_lib import workflow_pages as W
 
     entries = [("gaussian", _toy_view(), _toy_runs(), {}) for _ in range(3)]
     fig, axes = W.view_figure(entries)
@@ -254,7 +253,6 @@ def test_view_figure_one_panel_per_entry_and_none_empty():
 
 
 def test_last_generation_table_and_sentences():
-    from collapse_lib import workflow_pages as W
 
     entries = [("gaussian", _toy_view(), _toy_runs(), {}), ("kde", _toy_view(theory=False), _toy_runs(), {})]
     rows = W.last_generation(entries)
@@ -276,7 +274,6 @@ def test_last_generation_table_and_sentences():
 
 
 def test_phrases_read_as_a_person_writes():
-    from collapse_lib import workflow_pages as W
 
     assert [W.count_words(k, "cell") for k in (0, 1, 3, 12)] == ["no cells", "one cell", "three cells", "12 cells"]
     assert W.join_words(["a"]) == "a" and W.join_words(["a", "b", "c"]) == "a, b and c"

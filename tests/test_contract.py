@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import lm_toy_params
 
 import collapse_lib as cl
 from collapse_lib.validation import ParameterError
@@ -29,7 +30,6 @@ def example(request):
     """Small parameters of each setting (the language model's use the tiny local model)."""
     def make(name: str) -> dict:
         if name == "lm":
-            from conftest import lm_toy_params
 
             return lm_toy_params(request.getfixturevalue("tiny"), n_show=0)
         return dict(cl.get_setting(name).extra["example"])
@@ -114,8 +114,8 @@ def test_fast_path_against_the_reference_loop(name, workflow):
     seeds = list(range(3 if exact else 300))
     values = cl.check_params(name, spec.extra["example"])
     options = {"real_mix": 0.0, "fresh_real": False}
-    fast = S.run_arrays(spec, workflow, T, seeds, values, options)
-    ref = S.run_arrays(spec, workflow, T, seeds, values, options, reference=True)
+    fast = S.run_arrays(spec, workflow, T, seeds, values, options=options)
+    ref = S.run_arrays(spec, workflow, T, seeds, values, options=options, reference=True)
     for metric in spec.metrics:
         a, b = np.asarray(fast[metric], dtype=float), np.asarray(ref[metric], dtype=float)
         assert a.shape == b.shape == (len(seeds), T)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import Client
+from distributed.security import Security
 
 import collapse_lib as cl
+from collapse_lib import grid as G
 from collapse_lib.grid import GridCellError
 from collapse_lib.store import Store
 from collapse_lib.validation import ParameterError
@@ -46,7 +49,6 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 def cluster():
     """A real multi-process Dask cluster on 127.0.0.1: one scheduler, two single-threaded
     workers (each under a nanny that restarts it), started as separate processes."""
-    from distributed import Client
 
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -157,7 +159,6 @@ def test_the_cluster_gives_the_local_frame_bit_for_bit(cluster):
 
 
 def test_gpu_tasks_ask_for_a_gpu_and_bad_schedulers_are_refused(cluster):
-    from collapse_lib import grid as G
 
     address, client = cluster
     lm = cl.get_setting("lm")
@@ -177,8 +178,6 @@ def test_a_tls_cluster_as_running_md_starts_it(tmp_path):
     """The TLS set-up of chapter *How to run this book*: a scheduler bound to one interface with
     certificates, a worker, a client with distributed.security.Security, and a chapter-style
     run that reads the certificates from the environment (dask's configuration)."""
-    from distributed import Client
-    from distributed.security import Security
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),

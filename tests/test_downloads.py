@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jupytext
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -14,6 +15,7 @@ import pytest
 
 from collapse_lib import downloads
 from collapse_lib.chapters import ChapterParameters, chapter_sources
+from collapse_lib.validation import ParameterError
 
 
 def runs(seeds: int = 3, generations: int = 4) -> pd.DataFrame:
@@ -92,7 +94,6 @@ def test_markdown_links_are_relative_to_the_notebook(tmp_path, monkeypatch):
 
 
 def test_bad_chapter_name_is_refused():
-    from collapse_lib.validation import ParameterError
 
     with pytest.raises(ParameterError, match="chapter's name"):
         downloads.save({}, "../etc")
@@ -101,7 +102,6 @@ def test_bad_chapter_name_is_refused():
 def test_every_chapter_ends_with_its_data():
     """One Data section, last, in every chapter: its code cell renders Markdown links as MyST
     (so that the build copies the files)."""
-    import jupytext
 
     for source in chapter_sources():
         cells = jupytext.read(source).cells

@@ -155,7 +155,8 @@ def test_determinism_and_seed_independence(monkeypatch):
     # batches bounded in memory give the same numbers
     sizes = []
     chunk = kde._run_chunk
-    monkeypatch.setattr(kde, "_run_chunk", lambda wf, T, seeds, *r: sizes.append(len(seeds)) or chunk(wf, T, seeds, *r))
+    monkeypatch.setattr(kde, "_run_chunk",
+                        lambda wf, T, seeds, *r, **k: sizes.append(len(seeds)) or chunk(wf, T, seeds, *r, **k))
     monkeypatch.setattr(kde, "MEMORY_BUDGET", 2 * 6 * 9 * (8 * 3 + 8))
     b = simulate("kde", "accumulate", seeds=[0, 3, 7], **args)
     assert sizes == [2, 1]

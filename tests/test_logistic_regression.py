@@ -8,7 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import linprog
 from scipy.special import expit
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.preprocessing import StandardScaler
 
 import collapse_lib as cl
 from collapse_lib import stats
@@ -23,7 +28,6 @@ SETTING = "logistic_regression"
 
 def sklearn_fit(x, y, sample_weight=None, tol=1e-12):
     """scikit-learn's unpenalised logistic regression (lbfgs), converged tightly."""
-    from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=np.inf, tol=tol, max_iter=100_000)
     with warnings.catch_warnings():
@@ -39,7 +43,6 @@ def test_the_split_is_dey_and_donohos():
         split = M.load_split(name)
         assert split.x_train.shape[0] == train and split.x_test.shape[0] == test
         assert set(np.unique(split.y_train)) == {0, 1}
-    from sklearn.datasets import load_diabetes
 
     target = load_diabetes().target
     split = M.load_split("diabetes")
@@ -54,7 +57,6 @@ def test_first_fit_agrees_with_scikit_learn(dataset, n, features):
     cols = d.features
     # scikit-learn's own scaling (the fitted probabilities do not depend on it: lbfgs on the raw
     # breast-cancer inputs, whose scales differ by 10^4, stops short of the maximum)
-    from sklearn.preprocessing import StandardScaler
 
     scale = StandardScaler().fit(split.x_train[:n, :cols])
     clf = sklearn_fit(scale.transform(split.x_train[:n, :cols]), split.y_train[:n])
@@ -62,7 +64,6 @@ def test_first_fit_agrees_with_scikit_learn(dataset, n, features):
     theirs = clf.predict_proba(scale.transform(split.x_test[:, :cols]))[:, 1]
     np.testing.assert_allclose(ours, theirs, atol=2e-6)
     metrics = M.fit_metrics(d, ref, ref.beta[None])
-    from sklearn.metrics import accuracy_score, log_loss
 
     assert metrics["test_log_loss"][0] == pytest.approx(log_loss(split.y_test, theirs), abs=1e-6)
     predicted = clf.predict(scale.transform(split.x_test[:, :cols]))
@@ -97,8 +98,6 @@ def test_a_design_larger_than_the_split_repeats_its_rows():
 def test_dey_and_donohos_first_number_is_their_optimiser_stopping_early():
     """Their log's first test loss, 0.4284598191388307 (diabetes), is scikit-learn's lbfgs at its
     default tolerance on the raw inputs; the maximum-likelihood fit gives 0.4305."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import log_loss
 
     split = M.load_split("diabetes")
     clf = LogisticRegression(C=np.inf, max_iter=10000, random_state=123456).fit(split.x_train, split.y_train)
@@ -114,7 +113,6 @@ def test_breast_cancer_with_every_feature_is_separable_and_refused():
     d = M.design("breast_cancer", 398)
     assert M.is_separable(d.z, d.y, np.ones(d.n))
     # an independent check: a separating direction from a hard-margin program classifies every row
-    from scipy.optimize import linprog
 
     a = d.z * np.where(d.y > 0.5, 1.0, -1.0)[:, None]
     res = linprog(np.zeros(d.p), A_ub=-a, b_ub=-np.ones(d.n), bounds=[(None, None)] * d.p, method="highs")
@@ -256,8 +254,8 @@ def test_fast_path_matches_the_loop_with_every_feature(labels):
     values = cl.check_params(SETTING, {"n": 309, "labels": labels})
     options = {"real_mix": 0.0, "fresh_real": False}
     for workflow in ("replace", "accumulate"):  # Accumulate-Subsample agrees in distribution (contract test)
-        fast = run_arrays(spec, workflow, 6, [0, 1], values, options)
-        ref = run_arrays(spec, workflow, 6, [0, 1], values, options, reference=True)
+        fast = run_arrays(spec, workflow, 6, [0, 1], values, options=options)
+        ref = run_arrays(spec, workflow, 6, [0, 1], values, options=options, reference=True)
         for name in (*M.METRICS, "no_mle"):
             np.testing.assert_allclose(np.asarray(fast[name], float), np.asarray(ref[name], float), rtol=1e-9,
                                        atol=1e-12, err_msg=f"{workflow} {name}")

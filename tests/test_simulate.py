@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 import collapse_lib as cl
-from collapse_lib.grid import GridCellError
+from collapse_lib.grid import GridCellError, Job
 from collapse_lib.store import Store
 from collapse_lib.validation import ParameterError
 
@@ -70,10 +71,10 @@ def test_a_failing_cell_is_named_and_the_finished_ones_are_stored(tmp_path, monk
     workers = 1  # in this process (tests/test_distributed.py fails a task on a cluster)
     real = S.run_arrays
 
-    def flaky(spec, workflow, T, seeds, params, options, progress=False):
+    def flaky(spec, workflow, T, seeds, params, *, options, progress=False):
         if params["n"] == 20 and workflow == "accumulate":
             raise FloatingPointError("boom")
-        return real(spec, workflow, T, seeds, params, options, progress)
+        return real(spec, workflow, T, seeds, params, options=options, progress=progress)
 
     monkeypatch.setattr("collapse_lib.grid.run_arrays", flaky)
     grid = {**GRID, "grid": {"d": [1], "n": [10, 20]}}
@@ -180,7 +181,6 @@ def test_a_long_run_says_so_and_a_very_long_one_needs_allow_long(monkeypatch, ca
 def test_the_cost_tables_estimate_within_a_factor_of_a_few():
     """The estimates printed before long runs, against a measured run of each fast setting
     (a busy machine runs slower: the bound is loose on that side)."""
-    import time as _time
 
     cases = [("gaussian", "accumulate-subsample", 40, dict(d=10, n=100)), ("kde", "replace", 4, dict(n=200)),
              ("linear_regression", "replace", 200, dict(d=20, n=500)),
@@ -188,15 +188,14 @@ def test_the_cost_tables_estimate_within_a_factor_of_a_few():
     for name, workflow, seeds, params in cases:
         spec = cl.get_setting(name)
         cl.simulate(name, workflow, n_generations=2, seeds=1, **params)
-        started = _time.perf_counter()
+        started = time.perf_counter()
         cl.simulate(name, workflow, n_generations=60, seeds=seeds, **params)
-        took = _time.perf_counter() - started
+        took = time.perf_counter() - started
         guess = S.time_estimate(spec, workflow, 60, seeds, cl.check_params(name, params))
         assert took / 4 < guess < 3 * took, (name, guess, took)
 
 
 def test_a_job_is_a_named_record_that_travels_by_setting_name():
-    from collapse_lib.grid import Job
 
     spec = cl.get_setting("lm")
     job = Job(spec, "replace", 2, (0, 1), {"device": "cuda"}, {}, False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import collapse_lib as cl
@@ -45,7 +46,6 @@ def test_t_interval_on_normal_means_and_the_band_summary_agree():
     rng = np.random.default_rng(2)
     samples = rng.normal(0.0, 1.0, size=(2000, 100))
     assert _coverage([stats.mean_interval(s) for s in samples], 0.0) >= 0.93
-    import pandas as pd
 
     frame = pd.DataFrame({"g": np.repeat([0, 1], 100), "y": samples[:2].ravel()})
     table = stats.summarise(frame, "y", "g")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -42,7 +43,6 @@ def rewrite(path: Path, change) -> None:
     table = pq.read_table(path)
     frame = table.to_pandas()
     change(frame)
-    import pyarrow as pa
 
     new = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(new.replace_schema_metadata(table.schema.metadata), path)

@@ -3,6 +3,7 @@ cell each; no tracked notebooks; pinned versions agree between pip and Binder.""
 
 from __future__ import annotations
 
+import datetime
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import jupytext
 import pytest
 import yaml
 
-from collapse_lib.book import toc_files
+from collapse_lib.book import COLAB_BRANCH, repository_config, toc_files
 from collapse_lib.chapters import chapter_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,6 @@ def test_default_config_names_no_repository():
 
 
 def test_repository_config_sets_every_button(tmp_path):
-    from collapse_lib.book import repository_config
 
     base = yaml.safe_load((ROOT / "_config.yml").read_text())
     config = repository_config(base, "owner/name.io")
@@ -225,7 +225,6 @@ def test_pages_workflow_builds_the_book_and_deploys_it():
 
 def test_pages_workflow_publishes_the_notebooks_colab_opens():
     """The notebooks `make notebooks` writes go to the branch the Colab buttons open."""
-    from collapse_lib.book import COLAB_BRANCH
 
     flow = yaml.safe_load(WORKFLOW.read_text())
     build, publish = flow["jobs"]["build"], flow["jobs"]["notebooks"]
@@ -274,7 +273,6 @@ def test_workflow_lint_finds_mistakes(tmp_path):
 def test_paper_scale_times_are_measured_for_every_chapter():
     """The scale page shows each chapter's time at the paper's scale from this file, which says
     when, where and how it was measured (benchmarks/paper_scale.py writes it)."""
-    import datetime
 
     times = yaml.safe_load((ROOT / "params/paper_times.yml").read_text())
     assert datetime.date.fromisoformat(str(times["measured"]))

@@ -8,6 +8,7 @@ import pytest
 import collapse_lib as cl
 from collapse_lib.chapters import chapter_parameters
 from collapse_lib.validation import (
+    MAX_SEEDS,
     ChoiceList,
     Float,
     FloatList,
@@ -15,9 +16,11 @@ from collapse_lib.validation import (
     IntList,
     ParameterError,
     Seeds,
+    check_duration,
     check_float_list,
     check_int,
     check_seeds,
+    format_duration,
 )
 
 GOOD = dict(n_generations=3, seeds=2, d=2, n=10)
@@ -122,7 +125,6 @@ def test_float_lists():
 
 
 def test_seeds_are_bounded_before_any_list_is_built():
-    from collapse_lib.validation import MAX_SEEDS
 
     for many in (MAX_SEEDS + 1, 2**63, 10**30, range(2**64), np.arange(MAX_SEEDS + 1)):
         with pytest.raises(ParameterError, match=f"at most {MAX_SEEDS:,} seeds"):
@@ -135,7 +137,6 @@ def test_seeds_are_bounded_before_any_list_is_built():
 
 
 def test_check_duration_announces_and_refuses(monkeypatch, capsys):
-    from collapse_lib.validation import check_duration, format_duration
 
     monkeypatch.delenv("COLLAPSE_ALLOW_LONG", raising=False)
     assert [format_duration(s) for s in (5, 600, 7200, 86400 * 5)] == ["5 s", "10 min", "2 h", "5 days"]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import combinations
 from typing import Any
 
 import numpy as np
+from scipy.special import gammaln
 
 __all__ = ["expected", "fixation_time", "EXACT_STATES", "wright_fisher_fixation_time",
            "wright_fisher_exact_fixation_time", "wright_fisher_diversity", "expected_observed_outcomes"]
@@ -57,8 +59,6 @@ def expected_observed_outcomes(n: int, k: int) -> float:
 
 def _compositions(n: int, m: int) -> np.ndarray:
     """All vectors of m non-negative integers summing to n, (C(n + m - 1, m - 1), m)."""
-    from itertools import combinations
-
     if m == 1:
         return np.array([[n]])
     bars = np.array(list(combinations(range(n + m - 1), m - 1)))
@@ -75,8 +75,6 @@ def wright_fisher_exact_fixation_time(n: int, k: int, max_states: int = 500_000)
     count vectors C(n + K - 1, K - 1) must stay below ``max_states`` (n = 10, K = 10 is
     92,378).
     """
-    from scipy.special import gammaln
-
     if k < 2 or n < 1:
         raise ValueError(f"need n >= 1 and k >= 2; got n={n}, k={k}")
     if math.comb(n + k - 1, k - 1) > max_states:

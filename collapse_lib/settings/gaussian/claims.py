@@ -11,11 +11,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as st
 
+from ... import stats
 from ...claims import Bound, ChapterGrid, ClaimSet, Context, Headline, View, link
 from ...compare import plateau_levels
 from ...grid import run_grid
 from ...tables import format_value
+from ...theory import PI2_OVER_6
 from ...verdicts import Reference, compare
 from . import theory
 from .model import SingularCovarianceWarning
@@ -191,10 +194,6 @@ def accumulate_cells(runs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     where the seeds call for it), the exact expectation and whether the interval holds it,
     and whether the cell exceeds pi^2/6 after Holm's correction over the cells (one-sided
     t test)."""
-    from scipy import stats as st
-
-    from ... import stats
-    from ...theory import PI2_OVER_6
 
     acc = runs[runs.workflow == "accumulate"]
     T = int(acc.generation.max())

@@ -179,7 +179,7 @@ _Z, _OFF, _CHI, _PICK, _POINTS = 1, 2, 3, 4, 5
 _BLOCK_BYTES = 1 << 25
 
 
-def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np.ndarray,
+def _replace_accumulate(workflow: str, T: int, seeds: list[int], n: int, cov: np.ndarray, *,
                         real_y: list[np.ndarray], means: np.ndarray, traces: np.ndarray,
                         logdets: np.ndarray) -> None:
     """Replace and Accumulate, all seeds at once, from sufficient statistics (in place).
@@ -255,7 +255,7 @@ def _subsample_batch_size(T: int, n: int, k: int, n_seeds: int) -> tuple[int, fl
     return max(1, min(n_seeds, int((8 * _BLOCK_BYTES) // per_seed))), per_seed
 
 
-def _subsample(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], means: np.ndarray,
+def _subsample(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], *, means: np.ndarray,
                traces: np.ndarray, logdets: np.ndarray) -> None:
     """Accumulate-Subsample, seeds in batches (in place).
 
@@ -270,12 +270,12 @@ def _subsample(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], means
     batch = max(1, min(batch, -(-len(seeds) // _threads())))  # at least one batch per thread
 
     def run(sl: slice) -> None:
-        _subsample_batch(T, seeds[sl], n, real_y[sl], means[sl], traces[sl], logdets[sl])
+        _subsample_batch(T, seeds[sl], n, real_y[sl], means=means[sl], traces=traces[sl], logdets=logdets[sl])
 
     _on_threads(run, _seed_parts(len(seeds), batch))
 
 
-def _subsample_batch(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], means: np.ndarray,
+def _subsample_batch(T: int, seeds: list[int], n: int, real_y: list[np.ndarray], *, means: np.ndarray,
                      traces: np.ndarray, logdets: np.ndarray) -> None:
     s_count, k = len(seeds), real_y[0].shape[1]
     dtype = _points_dtype(n, k)
@@ -339,7 +339,7 @@ def _subsample_batch(T: int, seeds: list[int], n: int, real_y: list[np.ndarray],
         logdets[:, t] = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
 
 
-def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
+def run_batched(workflow: str, n_generations: int, seeds: list[int], *, d: int, n: int,
                 sigma2: float) -> dict[str, np.ndarray]:
     """All seeds of one (workflow, d, n, sigma2) cell at once; see the module docstring.
 
@@ -353,10 +353,10 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: 
     slows down by an order of magnitude when anything else runs on the machine.
     """
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run_batched(workflow, n_generations, seeds, d, n, sigma2)
+        return _run_batched(workflow, n_generations, seeds, d=d, n=n, sigma2=sigma2)
 
 
-def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
+def _run_batched(workflow: str, n_generations: int, seeds: list[int], *, d: int, n: int,
                  sigma2: float) -> dict[str, np.ndarray]:
     s_count, T = len(seeds), n_generations
     k = min(d, n - 1)
@@ -375,10 +375,11 @@ def _run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n:
     traces = np.empty((s_count, T))
     logdets = np.empty((s_count, T))
     if workflow == "accumulate-subsample":
-        _subsample(T, seeds, n, real_y, means, traces, logdets)
+        _subsample(T, seeds, n, real_y, means=means, traces=traces, logdets=logdets)
     else:
         def run(sl: slice) -> None:
-            _replace_accumulate(workflow, T, seeds[sl], n, cov[sl], real_y[sl], means[sl], traces[sl], logdets[sl])
+            _replace_accumulate(workflow, T, seeds[sl], n, cov[sl], real_y=real_y[sl], means=means[sl],
+                                traces=traces[sl], logdets=logdets[sl])
 
         _on_threads(run, _seed_parts(s_count))
     mean_x = mu1[:, None, :] + np.einsum("sdk,stk->std", basis, means)
@@ -402,7 +403,7 @@ def _check_cell(values: dict[str, Any]) -> None:
 
 
 def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
-    return run_batched(workflow, n_generations, seeds, params["d"], params["n"], params["sigma2"])
+    return run_batched(workflow, n_generations, seeds, d=params["d"], n=params["n"], sigma2=params["sigma2"])
 
 
 def _finish(arrays: dict[str, np.ndarray], params: dict[str, Any], n_generations: int) -> dict[str, np.ndarray]:

@@ -102,7 +102,7 @@ def sample_dataset(dataset: str, k: int, rng: np.random.Generator) -> np.ndarray
     Note that make_circles and make_moons place their points evenly along each curve
     before adding the noise (scikit-learn's definition, kept as the authors used it).
     """
-    from sklearn import datasets as skd
+    from sklearn import datasets as skd  # noqa: PLC0415  (heavy: scikit-learn only once data are drawn)
 
     check_choice("dataset", dataset, DATASETS)
     k = check_int("k", k, minimum=1)
@@ -134,7 +134,7 @@ def authors_blobs_test_set(n_test: int, rng: np.random.Generator) -> np.ndarray:
     test come from different mixtures. With ``authors_test`` the setting reruns that design
     (training set and test set each from its own call); used only to show the flaw.
     """
-    from sklearn import datasets as skd
+    from sklearn import datasets as skd  # noqa: PLC0415  (heavy: scikit-learn only once data are drawn)
 
     n_test = check_int("n_test", n_test, minimum=1)
     return np.ascontiguousarray(skd.make_blobs(n_samples=n_test, n_features=2, centers=3,
@@ -454,7 +454,7 @@ def _distinct_per_row(a: np.ndarray, n: int) -> np.ndarray:
     return np.count_nonzero(counts.reshape(s_count, n), axis=1)
 
 
-def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, n: int, h: float | str,
+def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, *, n: int, h: float | str,
                n_test: int, eval_mask: np.ndarray, authors_test: bool) -> dict[str, np.ndarray]:
     s_count = len(seeds)
     rngs = [seed_rngs(s) for s in seeds]
@@ -547,8 +547,8 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], *,
     step = int(max(1, min(len(seeds), MEMORY_BUDGET // per_seed)))
     parts = []
     for c0 in range(0, len(seeds), step):
-        parts.append(_run_chunk(workflow, T, list(seeds[c0:c0 + step]), draw, n, h, n_test,
-                                eval_mask, authors_test))
+        parts.append(_run_chunk(workflow, T, list(seeds[c0:c0 + step]), draw, n=n, h=h, n_test=n_test,
+                                eval_mask=eval_mask, authors_test=authors_test))
     return {m: np.concatenate([p[m] for p in parts], axis=0) for m in METRICS}
 
 
@@ -580,7 +580,7 @@ def sklearn_chain(workflow: str, n_generations: int, seed: int, *, dataset: str 
     and test set are those of ``seed`` (so generation 1 equals :func:`run_batched`'s); the
     later draws come from scikit-learn's sampler, an independent implementation.
     """
-    from sklearn.neighbors import KernelDensity
+    from sklearn.neighbors import KernelDensity  # noqa: PLC0415  (heavy: scikit-learn only once data are drawn)
 
     workflow = check_workflow(workflow)
     rng_real, rng = seed_rngs(seed)

@@ -164,7 +164,7 @@ def design_pinv(design: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(design, rtol=None)
 
 
-def run_batched(workflow: str, n_generations: int, seeds: list[int], d: int, n: int,
+def run_batched(workflow: str, n_generations: int, seeds: list[int], *, d: int, n: int,
                 sigma2: float, n_test: int = 1000) -> dict[str, np.ndarray]:
     """All seeds of one (workflow, d, n, sigma2) cell; see the module docstring.
 
@@ -235,8 +235,8 @@ def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str,
     # handing them between threads than computing, and on a busy machine (2 shared cores)
     # runs 10-20x slower than one thread. One thread, for this call only.
     with threadpool_limits(1, user_api="blas"):
-        return run_batched(workflow, n_generations, seeds, params["d"], params["n"], params["sigma2"],
-                           params["n_test"])
+        return run_batched(workflow, n_generations, seeds, d=params["d"], n=params["n"], sigma2=params["sigma2"],
+                           n_test=params["n_test"])
 
 
 def _memory(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:

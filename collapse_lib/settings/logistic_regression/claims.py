@@ -74,8 +74,8 @@ def authors_optimiser_fit(dataset: str = "diabetes") -> dict[str, float]:
     inputs at its default tolerance (``penalty=None`` is ``C=inf``; ``max_iter=10000``). Returns
     its test log-loss and accuracy, its iterations, and the same for the maximum-likelihood
     fit of this build. Not a number of the paper: a re-run of their code's optimiser."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415  (heavy: scikit-learn only to re-run the authors' fit)
+    from sklearn.metrics import accuracy_score, log_loss  # noqa: PLC0415  (heavy: scikit-learn only to re-run the authors' fit)
 
     split = load_split(dataset)
     with warnings.catch_warnings():

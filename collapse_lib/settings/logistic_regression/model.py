@@ -111,8 +111,8 @@ def load_split(dataset: str) -> Split:
     """``dataset`` loaded from scikit-learn's bundled files (no download) and split with
     ``train_test_split(test_size=0.3, random_state=123456)``. Diabetes is made binary as
     Dey & Donoho made it: target > 100."""
-    from sklearn.datasets import load_breast_cancer, load_diabetes
-    from sklearn.model_selection import train_test_split
+    from sklearn.datasets import load_breast_cancer, load_diabetes  # noqa: PLC0415  (heavy: scikit-learn only once data are loaded)
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415  (heavy: scikit-learn only once data are loaded)
 
     check_choice("dataset", dataset, DATASETS)
     if dataset == "diabetes":
@@ -372,7 +372,7 @@ def is_separable(z: np.ndarray, k: np.ndarray, m: np.ndarray) -> bool:
     sum_j a_j . beta subject to a_j . beta >= 0 and |beta_i| <= 1, with a_j as in
     :func:`overlap_certified`; a positive optimum is a separating direction. Rows the
     counts do not use do not count."""
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # noqa: PLC0415  (heavy: scipy.optimize only for a separability check)
 
     has1, has0 = _pseudo_rows(k, m)
     a = np.vstack([z[has1], -z[has0]])
@@ -563,7 +563,7 @@ class LogisticRegressionTask:
 
 # --- the fast path -----------------------------------------------------------------------------------
 
-def run_batched(workflow: str, n_generations: int, seeds: list[int], dataset: str, n: int,
+def run_batched(workflow: str, n_generations: int, seeds: list[int], *, dataset: str, n: int,
                 features: int | str = "all", labels: str = "real") -> dict[str, np.ndarray]:
     """All seeds of one cell at once, through per-row label counts (see the module docstring).
 
@@ -633,8 +633,8 @@ def run_batched(workflow: str, n_generations: int, seeds: list[int], dataset: st
 def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
     # small matrices: one BLAS thread is faster than handing them between threads
     with threadpool_limits(1, user_api="blas"):
-        return run_batched(workflow, n_generations, seeds, params["dataset"], params["n"], params["features"],
-                           params["labels"])
+        return run_batched(workflow, n_generations, seeds, dataset=params["dataset"], n=params["n"],
+                           features=params["features"], labels=params["labels"])
 
 
 def _validate(values: dict[str, Any]) -> None:

@@ -116,7 +116,7 @@ def loss_curvature(dataset: str, n: int, features: int | str = "all") -> float:
     return float(0.5 * np.trace(np.linalg.solve(ref.info, hess)))
 
 
-def expected_test_log_loss(workflow: str, t: np.ndarray | int, dataset: str, n: int, features: int | str = "all",
+def expected_test_log_loss(workflow: str, t: np.ndarray | int, dataset: str, n: int, *, features: int | str = "all",
                            labels: str = "real") -> np.ndarray | None:
     """The second-order, large-n approximation of E ``test_log_loss`` at generation ``t``:
     L(beta_ref) + :func:`loss_curvature` x :func:`expected_param_error` (None for
@@ -141,5 +141,5 @@ def expected(metric: str, workflow: str, t: np.ndarray | int, params: Mapping[st
         return expected_param_error(workflow, t, labels)
     if metric == "test_log_loss":
         return expected_test_log_loss(workflow, t, str(params.get("dataset", "diabetes")), int(params["n"]),
-                                      params.get("features", "all"), labels)
+                                      features=params.get("features", "all"), labels=labels)
     return None
