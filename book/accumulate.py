@@ -25,16 +25,12 @@
 #
 # **Learning objectives**
 # - Derive Accumulate's error as the Basel sum $\sum_k 1/k^2$ and its ceiling $\pi^2/6$.
-# - Tell where the sum is exact (linear regression), approximate (the Gaussian mean), and
+# - Tell where the sum is exact (linear regression), an upper bound (the Gaussian mean), and
 #   where another mechanism takes over (discrete, kernel density).
 # - Count what the bound costs: generation $t$ trains on $t\,n$ examples.
 
 # %% tags=["parameters"]
 params_file = ""  # parameter file the book was built with ("" for the chapters' defaults; e.g. tests/params/smoke.yml)
-gaussian_d = 10  # dimension of the Gaussian cells shown (int ≥ 1; one of the Gaussian chapter's ds)
-linreg_d = 10  # coefficients of the regression cells shown (int ≥ 1; one of the regression chapter's ds)
-kde_dataset = "moons"  # KDE data set shown (one of the KDE chapter's datasets)
-kde_h = 0.5  # KDE bandwidth shown (float > 0; one of the KDE chapter's bandwidths)
 cost_n = 100  # samples per generation in the compute count (int ≥ 1)
 use_store = True  # read the chapters' runs from the result store (_cache/ or $COLLAPSE_STORE); False recomputes
 workers = 1  # local worker processes for runs the store lacks (int ≥ 1); the numbers do not depend on it
@@ -44,24 +40,23 @@ scheduler = ""  # address of a Dask scheduler such as "tcp://host:8786" ("" runs
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 from matplotlib.ticker import NullFormatter
 from myst_nb import glue
 
 import collapse_lib as cl
-from collapse_lib import claims, compare, plotting, theory
+from collapse_lib import claims, compare, plotting, workflow_pages
 from collapse_lib.chapters import chapter_parameters
-from collapse_lib.paper import format_value
-from collapse_lib.validation import Bool, Float, Int, Str
+from collapse_lib.registry import part
+from collapse_lib.tables import escape, html_table
+from collapse_lib.theory import PI2_OVER_6, basel_partial_sum
+from collapse_lib.validation import Bool, Int, Str
 
-p = chapter_parameters(globals(), params_file=Str(), gaussian_d=Int(1), linreg_d=Int(1), kde_dataset=Str(),
-                       kde_h=Float(0.0, strict_minimum=True), cost_n=Int(1), use_store=Bool(), workers=Int(1),
+p = chapter_parameters(globals(), params_file=Str(), cost_n=Int(1), use_store=Bool(), workers=Int(1),
                        scheduler=Str())
-values = claims.workflow_chapter_values(p.params_file, gaussian_d=p.gaussian_d, linreg_d=p.linreg_d,
-                                        kde_dataset=p.kde_dataset, kde_h=p.kde_h)
 plotting.book_style()
-run = cl.grid.runner(p.use_store, p.workers, p.scheduler)
-glue("a_pi_minus_1", theory.PI2_OVER_6 - 1, display=False)
+ctx = claims.Context(p.params_file, cl.grid.runner(p.use_store, p.workers, p.scheduler))
+glue("a_pi_minus_1", PI2_OVER_6 - 1, display=False)
 
 # %% [markdown]
 # ## The $1/k^2$ sum
@@ -97,88 +92,87 @@ glue("a_pi_minus_1", theory.PI2_OVER_6 - 1, display=False)
 # (accumulate-exact)=
 # ## Where the sum is exact
 #
-# The Accumulate runs of the Gaussian and regression chapters, in units of each cell's
-# first-fit error, one line per $n$, with the Basel partial sum and the ceiling $\pi^2/6$
-# ({numref}`fig-accumulate-basel`).
+# Every setting whose error theory bounds this way declares it to the library, with its
+# error in units of the first fit's and, where it is known, the exact expectation of that
+# ratio. {numref}`fig-accumulate-basel` shows their Accumulate runs, one panel per setting
+# and one line per $n$, with the exact expectation dashed in the line's colour, the Basel
+# partial sum in black and its limit $\pi^2/6$ in grey.
 
 # %%
-gauss = claims.chapter_runs("gaussian", values["gaussian"], only={"d": [p.gaussian_d]}, **run)
-linreg = claims.chapter_runs("linear_regression", values["linear_regression"],
-                             only={"d": [p.linreg_d], "sigma2": [values["linear_regression"]["sigma2s"][0]]},
-                             workflows=["accumulate"], **run)
-gauss["over_first"] = gauss.mean_sq_error / (gauss.d * gauss.sigma2 / gauss.n)
-linreg = linreg[linreg.n >= linreg.d + 2].copy()  # where the regression's mean error is finite
-linreg["over_first"] = linreg.test_mse / (linreg.sigma2 * linreg.d / (linreg.n - linreg.d - 1))
-g_acc = gauss[gauss.workflow == "accumulate"]
+bounded = workflow_pages.bound_views(ctx)
+exact_runs = pd.concat([runs for _, _, runs, _ in bounded], ignore_index=True)  # the figure's runs, in one frame
+glue("a_bound_settings", workflow_pages.join_words([workflow_pages.chapter_of(name).title
+                                                    for name, *_ in bounded]), display=False)
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate in units of the first fit's error, one line per $n$ (mean over seeds, 95% band). Left: Gaussian mean error; right: linear-regression test MSE. Black dashed: the Basel partial sum $\\sum_{k\\le t} 1/k^2$; grey: its limit $\\pi^2/6$.", "name": "fig-accumulate-basel"}}
-fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.2), layout="constrained", sharey=True)
-for ax, frame, title in ((axes[0], g_acc, f"Gaussian, d = {p.gaussian_d}"),
-                         (axes[1], linreg, f"Linear regression, d = {p.linreg_d}")):
-    for n_val, colour in plotting.hue_palette(frame.n.unique()).items():
-        plotting.mean_band(ax, frame[frame.n == n_val], "over_first", color=colour, label=f"n = {n_val}")
-    ts = np.arange(1, int(frame.generation.max()) + 1)
-    plotting.theory_line(ax, ts, theory.basel_partial_sum(ts), color="k", label="Basel sum to $t$")
-    ax.axhline(theory.PI2_OVER_6, color="0.5", lw=0.8, label=r"$\pi^2/6$")
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel("generation $t$")
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate in units of the first fit's error, one panel per setting that declares the bound $\\pi^2/6$ and one line per $n$ (mean over seeds, 95% band). Dashed in the line's colour: the exact expectation (theory); black dashed: the Basel partial sum $\\sum_{k\\le t} 1/k^2$; grey: its limit $\\pi^2/6$.", "name": "fig-accumulate-basel"}}
+def basel(ax, entry):
+    """The Basel partial sum and its limit, on a panel of the bound."""
+    runs = entry[2]
+    ts = np.arange(1, int(runs.generation.max()) + 1)
+    plotting.theory_line(ax, ts, basel_partial_sum(ts), color="k", label="Basel sum to $t$")
+    ax.axhline(PI2_OVER_6, color="0.5", lw=0.8, label=r"$\pi^2/6$")
+    ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, ncols=2)
-axes[0].set_ylabel("error / first-fit error")
-axes[0].set_ylim(0, 2.6)
+
+
+fig, axes = workflow_pages.view_figure(bounded, decorate=basel)
 plt.show()
 
 # %% tags=["remove-input", "nbval-check-output"]
-rows = []
-for name, frame, exact in (("Gaussian", g_acc, "approximate"), ("Linear regression", linreg, "exact")):
-    T = int(frame.generation.max())
-    for n_val, part in frame[frame.generation == T].groupby("n"):
-        x = part.over_first
-        half = 1.96 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan")
-        rows.append({"setting": name, "n": int(n_val), "t": T, "this build": f"{format_value(x.mean())} ± "
-                     f"{format_value(half, 2)}", "Basel sum": format_value(float(theory.basel_partial_sum(T))),
-                     "closed form": exact})
-table = pd.DataFrame(rows)
-display(HTML(table.to_html(index=False, border=0)))
-T_g = int(g_acc.generation.max())
-g_last = g_acc[g_acc.generation == T_g].groupby("n").over_first.mean()
-l_last = linreg[linreg.generation == int(linreg.generation.max())].groupby("n").over_first.mean()
-glue("a_T", T_g, display=False)
-glue("a_basel_T", float(theory.basel_partial_sum(T_g)), display=False)
-glue("a_pi", theory.PI2_OVER_6, display=False)
-glue("a_g_small_n", int(g_last.index.min()), display=False)
-glue("a_g_small", float(g_last.iloc[0]), display=False)
-glue("a_g_large_n", int(g_last.index.max()), display=False)
-glue("a_g_large", float(g_last.iloc[-1]), display=False)
-glue("a_l_min", float(l_last.min()), display=False)
-glue("a_l_max", float(l_last.max()), display=False)
-glue("a_l_range", f"{l_last.min():.2f} to {l_last.max():.2f}" if len(l_last) > 1 else f"{l_last.iloc[0]:.2f}",
-     display=False)
-glue("a_cached", sum(len(f.attrs.get("cached", [])) for f in (gauss, linreg)), display=False)
+bound_last = workflow_pages.last_generation(bounded)
+T = int(bound_last.t.max())
+glue("a_T", T, display=False)
+glue("a_basel_T", float(basel_partial_sum(T)), display=False)
+glue("a_pi", PI2_OVER_6, display=False)
+glue("a_bound_theory", workflow_pages.theory_phrase(bound_last), display=False)
+glue("a_bound_span", f"{bound_last['mean'].min():.2f} to {bound_last['mean'].max():.2f}" if len(bound_last) > 1
+     else f"{bound_last['mean'].iloc[0]:.2f}", display=False)
+glue("a_bound_stored", workflow_pages.stored_phrase(runs for _, _, runs, _ in bounded), display=False)
+display(HTML(workflow_pages.last_generation_table(bound_last)))
 
 # %% [markdown]
-# **Exact: linear regression.** On a fixed design the fit on $t$ stacked copies of the
-# design averages the $t$ label vectors, which is {eq}`accumulate-step` word for word with
-# the true noise level in every batch. The closed form $\sigma^2 d/(n-d-1)\sum_k 1/k^2$ is
-# exact: the measured ratio at the last generation, {glue:text}`a_l_range`, is to be read
-# against the Basel sum {glue:text}`a_basel_T:.3f` with the intervals of the table
-# ({ref}`linear-regression`).
+# The table gives every line at its last generation, $t$ = {glue:text}`a_T` (the Basel
+# sum there is {glue:text}`a_basel_T:.3f`, its limit $\pi^2/6 \approx$
+# {glue:text}`a_pi:.3f`): the ratio measured in this build, {glue:text}`a_bound_span`,
+# beside the exact expectation. {glue:text}`a_bound_theory` {glue:text}`a_bound_stored`
 #
-# **Approximate: the Gaussian mean.** Here the batch's sampling error uses the *fitted*
-# covariance, not the truth. The maximum-likelihood covariance of $n$ points is too small
-# by $(n-1)/n$ in expectation, so each batch is drawn a little too tight and its error is
-# a little smaller than {eq}`accumulate-basel` assumes, the more so the smaller $n$: small
-# cells are expected to settle *below* the Basel sum. Measured at $t$ = {glue:text}`a_T`:
-# {glue:text}`a_g_large:.2f` at $n$ = {glue:text}`a_g_large_n` and
-# {glue:text}`a_g_small:.2f` at $n$ = {glue:text}`a_g_small_n` (Basel sum
-# {glue:text}`a_basel_T:.3f`; the table gives each cell's interval). The bound $\pi^2/6$ is
-# one on the *expectation*: a single chain can exceed it, and so can a cell mean over few
-# seeds. Of the runs shown, {glue:text}`a_cached` were read from the result store.
+# Why the sum is exact in one model and not in another is the difference between the
+# generator's noise and the truth's:
+#
+# - **Exact: linear regression.** On a fixed design the fit on $t$ stacked copies of the
+#   design averages the $t$ label vectors, which is {eq}`accumulate-step` word for word with
+#   the true noise level in every batch, so the expectation is the Basel sum itself
+#   ({ref}`linear-regression`).
+# - **Below the sum: the Gaussian mean.** Here the batch's sampling error uses the *fitted*
+#   covariance, not the truth. The maximum-likelihood covariance of $n$ points is too small
+#   by $(n-1)/n$ in expectation, so each batch is drawn a little too tight and its error is
+#   a little smaller than {eq}`accumulate-basel` assumes, the more so the smaller $n$: the
+#   exact expectation, a product over the generations ({ref}`gaussian`), settles *below*
+#   the Basel sum.
+#
+# In this build's numbers:
+
+# %% tags=["remove-input"]
+display(Markdown(workflow_pages.summary_markdown(bounded)))
+
+# %% [markdown]
+# The bound is one on the *expectation*: a single chain can exceed it, and so can a cell
+# mean over few seeds. The results page ({ref}`results`) therefore tests it in every cell
+# of each setting chapter's grid at once, one-sided, with Holm's correction over the cells:
+
+# %%
+bound_runs = {name: ctx.runs(module.CHAPTER, workflows=["accumulate"])
+              for name, module in claims.settings_with("BOUND")}
+bound_claims = claims.bound_claims(bound_runs)
+
+# %% tags=["remove-input", "nbval-check-output"]
+display(HTML(claims.claims_html(bound_claims)))
 
 # %% [markdown]
 # ## Where another mechanism takes over
 #
-# Two settings are not averages of a parameter, and {eq}`accumulate-basel` does not apply
-# as it stands ({numref}`fig-accumulate-limits`):
+# Some models are not an average of a parameter, and {eq}`accumulate-basel` does not apply
+# as it stands. Two such mechanisms among the paper's settings:
 #
 # - **Discrete.** The fitted frequencies are the pooled counts. An outcome present in the
 #   real data keeps its real counts forever, so it can never vanish: the number of
@@ -187,66 +181,34 @@ glue("a_cached", sum(len(f.attrs.get("cached", [])) for f in (gauss, linreg)), d
 # - **Kernel density.** The model is the pool of points itself. Each synthetic point carries
 #   one more layer of kernel noise than its parent, so the pool's spread keeps growing,
 #   but the $t$-th batch moves it only by about $dh^2/t$: a **logarithmic** drift,
-#   $\mathrm{spread}_1 + dh^2\log t$ (`theory.kde_accumulate_spread`), not a bound. Over the
-#   paper's 100 generations it is small; it does not stop.
+#   $\mathrm{spread}_1 + dh^2\log t$, not a bound. Over the paper's 100 generations it is
+#   small; it does not stop.
+#
+# {numref}`fig-accumulate-limits` shows every setting with a view of Accumulate that does
+# not declare the bound.
 
 # %%
-disc = claims.chapter_runs("discrete", values["discrete"], workflows=["accumulate"], **run)
-kde_runs = claims.chapter_runs("kde", values["kde"], only={"dataset": [p.kde_dataset], "h": [p.kde_h]},
-                               workflows=["accumulate"], **run)
-kde_dim = 3 if p.kde_dataset == "swiss_roll" else 2
-K = int(values["discrete"]["k"])
+bound_names = {name for name, _ in claims.settings_with("BOUND")}
+others = [entry for entry in claims.workflow_views("accumulate", ctx) if entry[0] not in bound_names]
+other_runs = pd.concat([runs for _, _, runs, _ in others], ignore_index=True)  # the figure's runs, in one frame
+glue("a_other_settings", workflow_pages.join_words([workflow_pages.chapter_of(name).title
+                                                    for name, *_ in others]), display=False)
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate where the Basel sum does not apply, one line per $n$ (mean over seeds, 95% band), theory dashed. Left: discrete outcomes still alive, constant at the number the real sample held, $K(1-(1-1/K)^n)$. Right: KDE spread of the pooled points, drifting like $dh^2 \\log t$ (exact recursion dashed).", "name": "fig-accumulate-limits"}}
-fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.2), layout="constrained")
-for n_val, colour in plotting.hue_palette(disc.n.unique()).items():
-    part = disc[disc.n == n_val]
-    plotting.mean_band(axes[0], part, "n_surviving", color=colour, label=f"n = {n_val}")
-    axes[0].axhline(theory.expected_observed_outcomes(int(n_val), K), color=colour, **plotting.THEORY_STYLE)
-axes[0].set_ylabel("outcomes alive")
-axes[0].set_title(f"Discrete, K = {K}", fontsize=10)
-for n_val, colour in plotting.hue_palette(kde_runs.n.unique()).items():
-    part = kde_runs[kde_runs.n == n_val]
-    plotting.mean_band(axes[1], part, "spread", color=colour, label=f"n = {n_val}")
-    ts = np.sort(part.generation.unique())
-    first = float(part.loc[part.generation == 1, "spread"].mean())
-    plotting.theory_line(axes[1], ts, theory.kde_accumulate_spread(ts, int(n_val), p.kde_h, first, d=kde_dim),
-                         color=colour)
-axes[1].set_ylabel("spread of the pooled points")
-axes[1].set_title(f"KDE, {p.kde_dataset}, h = {p.kde_h}", fontsize=10)
-for ax in axes:
-    ax.plot([], [], color="0.3", **plotting.THEORY_STYLE, label="theory")
-    ax.set_xlabel("generation $t$")
-    plotting.integer_ticks(ax)
-    ax.legend(fontsize=7, ncols=2)
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accumulate where the Basel sum does not apply: one panel per setting, one line per $n$ (mean over seeds, 95% band), the closed form dashed in the line's colour. Each panel's title names the mechanism and the cell shown.", "name": "fig-accumulate-limits"}}
+fig, axes = workflow_pages.view_figure(others)
 plt.show()
 
 # %% tags=["remove-input", "nbval-check-output"]
-T_d = int(disc.generation.max())
-alive = disc[disc.generation == T_d].groupby("n").n_surviving.mean()
-first_alive = disc[disc.generation == 1].groupby("n").n_surviving.mean()
-same = bool((disc[disc.generation == T_d].set_index(["n", "seed"]).n_surviving
-             == disc[disc.generation == 1].set_index(["n", "seed"]).n_surviving).all())
-glue("a_d_same", "in every chain, exactly as many as its real sample held" if same else
-     "not always as many as the real sample held", display=False)
-glue("a_d_n", int(alive.index.max()), display=False)
-glue("a_d_alive", float(alive.iloc[-1]), display=False)
-glue("a_d_theory", theory.expected_observed_outcomes(int(alive.index.max()), K), display=False)
-n_k = int(kde_runs.n.max())
-part = kde_runs[kde_runs.n == n_k]
-T_k = int(part.generation.max())
-k_first = float(part.loc[part.generation == 1, "spread"].mean())
-glue("a_k_n", n_k, display=False)
-glue("a_k_T", T_k, display=False)
-glue("a_k_first", k_first, display=False)
-glue("a_k_last", float(part.loc[part.generation == T_k, "spread"].mean()), display=False)
-glue("a_k_theory", float(theory.kde_accumulate_spread(T_k, n_k, p.kde_h, k_first, d=kde_dim)), display=False)
+other_last = workflow_pages.last_generation(others)
+glue("a_other_theory", workflow_pages.theory_phrase(other_last), display=False)
+display(HTML(workflow_pages.last_generation_table(other_last)))
 
 # %% [markdown]
-# At $n$ = {glue:text}`a_d_n` the discrete chains kept {glue:text}`a_d_alive:.2f` outcomes
-# on average (theory {glue:text}`a_d_theory:.2f`): {glue:text}`a_d_same`. The KDE's spread at $n$ = {glue:text}`a_k_n` went from {glue:text}`a_k_first:.3f`
-# to {glue:text}`a_k_last:.3f` by $t$ = {glue:text}`a_k_T` (recursion:
-# {glue:text}`a_k_theory:.3f`): slowly, but without a ceiling.
+# The table gives every line at its last generation beside its closed form.
+# {glue:text}`a_other_theory` In this build's numbers:
+
+# %% tags=["remove-input"]
+display(Markdown(workflow_pages.summary_markdown(others)))
 
 # %% [markdown]
 # ## What it costs
@@ -258,19 +220,24 @@ glue("a_k_theory", float(theory.kde_accumulate_spread(T_k, n_k, p.kde_h, k_first
 # number of examples trained on, Accumulate has run far fewer generations.
 
 # %%
-cost = compare.compute_accounting(p.cost_n, T_g)
+gaussian = part("gaussian", "claims")  # this section counts the Gaussian's examples: its chapter's runs
+g_values = ctx.values(gaussian.CHAPTER.chapter)
+gauss = ctx.runs(gaussian.CHAPTER, g_values, only=gaussian.VIEWS["accumulate"].cell(g_values))
+gauss = gauss.assign(over_first=gaussian.over_first(gauss))
+T_g = int(gauss.generation.max())
 n_cost = int(min(gauss.n.unique(), key=lambda v: abs(v - p.cost_n)))
+cost = compare.compute_accounting(p.cost_n, T_g)
 per_wf = gauss[gauss.n == n_cost].merge(compare.compute_accounting(n_cost, T_g), on=["workflow", "generation"])
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "What each workflow trains on. Left: examples trained on in generations $1..t$ (log scale), $n$ = the `cost_n` parameter. Right: Gaussian mean error in units of the first fit against the examples trained on so far, mean over seeds, for the $n$ of the Gaussian grid nearest to `cost_n`.", "name": "fig-accumulate-cost"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "What each workflow trains on. Left: examples trained on in generations $1..t$ (log scale), $n$ = the `cost_n` parameter. Right: the Gaussian's mean error in units of the first fit against the examples trained on so far, mean over seeds, for the $n$ of the Gaussian chapter's grid nearest to `cost_n`.", "name": "fig-accumulate-cost"}}
 fig, axes = plt.subplots(1, 2, figsize=(plotting.MAX_WIDTH, 3.2), layout="constrained")
 for wf in cl.WORKFLOWS:
     style = plotting.WORKFLOW_STYLE[wf]
     kw = dict(color=style["color"], linestyle=style["linestyle"], label=plotting.WORKFLOW_LABEL[wf])
-    part = cost[cost.workflow == wf]
-    axes[0].plot(part.generation, part.cumulative, **kw)
-    stats = per_wf[per_wf.workflow == wf].groupby("cumulative").over_first.mean()
-    axes[1].plot(stats.index, stats.values, **kw)
+    part_wf = cost[cost.workflow == wf]
+    axes[0].plot(part_wf.generation, part_wf.cumulative, **kw)
+    mean = per_wf[per_wf.workflow == wf].groupby("cumulative").over_first.mean()
+    axes[1].plot(mean.index, mean.to_numpy(), **kw)
 axes[0].set_yscale("log")
 axes[0].set_xlabel("generation $t$")
 axes[0].set_ylabel("examples trained on, $1..t$")
@@ -286,17 +253,21 @@ axes[0].legend(fontsize=7)
 plt.show()
 
 # %% tags=["remove-input", "nbval-check-output"]
-final = cost[cost.generation == T_g].set_index("workflow").loc[list(cl.WORKFLOWS)]
-display(HTML(final[["per_generation", "cumulative", "relative"]].rename(
-    index=plotting.WORKFLOW_LABEL, columns={"per_generation": f"at t = {T_g}", "cumulative": "in total", "relative": "× Replace"})
-    .map(lambda v: f"{v:,.0f}" if v >= 100 else f"{v:.1f}").to_html(border=0)))
+final = cost[cost.generation == T_g].set_index("workflow")
+
+
+display(HTML(html_table(
+    [("workflow", "left"), (f"at t = {T_g}", "right"), ("in total", "right"), ("× Replace", "right")],
+    [[escape(plotting.WORKFLOW_LABEL[wf]), f"{final.loc[wf, 'per_generation']:,.0f}",
+      f"{final.loc[wf, 'cumulative']:,.0f}", f"{final.loc[wf, 'relative']:.1f}"] for wf in cl.WORKFLOWS])))
+glue("a_cost_T", T_g, display=False)
 glue("a_cost_factor", float(final.loc["accumulate", "relative"]), display=False)
 glue("a_cost_total", f"{final.loc['accumulate', 'cumulative']:,.0f}", display=False)
 glue("a_cost_rep", f"{final.loc['replace', 'cumulative']:,.0f}", display=False)
 glue("a_cost_n", p.cost_n, display=False)
 
 # %% [markdown]
-# With $n$ = {glue:text}`a_cost_n` and {glue:text}`a_T` generations, Accumulate trains on
+# With $n$ = {glue:text}`a_cost_n` and {glue:text}`a_cost_T` generations, Accumulate trains on
 # {glue:text}`a_cost_total` examples, {glue:text}`a_cost_factor:.1f` times the
 # {glue:text}`a_cost_rep` of Replace. For a language model that is a compute cost as much
 # as a data cost, which is why the paper also studies Accumulate-Subsample, the fixed-compute
@@ -307,14 +278,16 @@ glue("a_cost_n", p.cost_n, display=False)
 # - Under Accumulate the $t$-th batch carries weight $1/t$, so its error carries $1/t^2$
 #   {eq}`accumulate-step`: the errors form the Basel series, bounded by $\pi^2/6$ times the
 #   first fit's error {eq}`accumulate-basel`, whatever the model.
-# - It is exact for linear regression (measured {glue:text}`a_l_range` against the Basel
-#   sum {glue:text}`a_basel_T:.3f`) and an approximation for the Gaussian mean, whose
-#   fitted covariance shrinks, so that small $n$ is expected to settle lower (measured
-#   {glue:text}`a_g_small:.2f` at $n$ = {glue:text}`a_g_small_n`).
-# - For discrete distributions the real counts keep every observed outcome alive; for the
-#   kernel density the spread drifts logarithmically, slowly and without a ceiling.
+# - Where a setting declares the bound ({glue:text}`a_bound_settings`), this build
+#   measured {glue:text}`a_bound_span` first fits' worth of error at $t$ =
+#   {glue:text}`a_T`, against the Basel sum {glue:text}`a_basel_T:.3f`. The sum is exact
+#   where the generator's noise is the truth's (linear regression) and an upper bound where
+#   the fitted noise shrinks (the Gaussian mean).
+# - Where another mechanism takes over ({glue:text}`a_other_settings`): the real counts
+#   keep every observed outcome alive in a discrete distribution, and a kernel density's
+#   spread drifts logarithmically, slowly and without a ceiling.
 # - The price is data: {glue:text}`a_cost_factor:.1f` times Replace's examples over
-#   {glue:text}`a_T` generations.
+#   {glue:text}`a_cost_T` generations.
 #
 # ## Exercises
 #
@@ -350,3 +323,14 @@ glue("a_cost_n", p.cost_n, display=False)
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`, {cite:p}`dey2024universality`,
 # {cite:p}`dohmatob2024model`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "accumulate")

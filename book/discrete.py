@@ -379,3 +379,14 @@ display(HTML(claims.claims_html(table)))
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`ewens2004mathematical`,
 # {cite:p}`shumailov2024curse`, {cite:p}`gerstgrasser2024collapse`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "discrete")

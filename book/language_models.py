@@ -898,3 +898,14 @@ print((Path(cl.__file__).resolve().parents[1] / "params" / "lm_gpu.yml").read_te
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`,
 # {cite:p}`shumailov2024curse`, {cite:p}`radford2019gpt2`, {cite:p}`wang2024helpsteer2`,
 # {cite:p}`gemma2024gemma2`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "language_models")

@@ -385,3 +385,14 @@ else:
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`,
 # {cite:p}`dohmatob2024model`, {cite:p}`dey2024universality`,
 # {cite:p}`anderson2003introduction`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "linear_regression")

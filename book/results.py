@@ -200,3 +200,15 @@ for family in dict.fromkeys(table.family):
 # ## References
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`, {cite:p}`dey2024universality`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "results", tables={"claims": "table"},
+                captions={"claims": "every claim of the paper: its value, this build's with its interval, theory, verdict"})

@@ -24,24 +24,28 @@
 #
 # **Learning objectives**
 # - See, per chapter, which parameters this build sets below the paper's scale.
-# - Estimate what a full-size run costs relative to this build.
-# - Run any chapter at the paper's scale with one command.
+# - Estimate what a full-size run costs relative to this build, and how long it takes.
+# - Build the whole book, or any chapter, at the paper's scale with one command.
 
 # %% tags=["parameters"]
 params_file = ""  # parameter file the book was built with ("" for the chapters' defaults; e.g. tests/params/smoke.yml)
 paper_file = "params/paper.yml"  # parameter file of the paper's scale, keyed by chapter (path from the repository root)
+times_file = "params/paper_times.yml"  # measured times of the chapters at the paper's scale (path from the repository root)
 
 # %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import yaml
 from IPython.display import HTML, display
 from myst_nb import glue
 
 from collapse_lib import claims, plotting
-from collapse_lib.chapters import chapter_parameters
+from collapse_lib.chapters import chapter_parameters, params_path
+from collapse_lib.tables import html_table
 from collapse_lib.validation import Str
 
-p = chapter_parameters(globals(), params_file=Str(), paper_file=Str())
+p = chapter_parameters(globals(), params_file=Str(), paper_file=Str(), times_file=Str())
 plotting.book_style()
 glue("sc_params", f"the parameter file {p.params_file}" if p.params_file else "the chapters' defaults",
      display=False)
@@ -84,6 +88,52 @@ plt.show()
 # grows with $n$ (and with the pool under Accumulate).
 
 # %% [markdown]
+# ## How long the paper's scale takes
+#
+# Work is not time: a chain of the language model costs minutes, one of the Gaussian
+# milliseconds. The table below gives the time of each chapter at the paper's
+# scale on one machine ({glue:text}`sc_machine`), measured on {glue:text}`sc_measured` by
+# `benchmarks/paper_scale.py`. The paper's scale takes hours here, so each chapter was run on
+# a part of its work, and the rest projected, as its row says: two runs at a few per cent of
+# the paper's seeds (every other parameter at the paper's scale), read along the line they
+# draw to all the seeds; for the language model, the measured seconds per optimiser step, per
+# sampled document and per scored example, multiplied by what the paper's parameters ask for.
+# The projections assume nothing else runs on the machine; with more cores, `workers` or a
+# cluster (below) divide the time of the grids.
+
+# %% tags=["remove-input"]
+times = yaml.safe_load(params_path(p.times_file).read_text())
+measured = pd.DataFrame([{"chapter": k, **v} for k, v in times["chapters"].items()])
+measured = measured.set_index("chapter").loc[[c for c in summary.chapter if c in set(measured.chapter)]].reset_index()
+
+
+def duration(seconds: float) -> str:
+    """A duration as a person writes it: 40 s, 12 min, 3.5 h, 2.1 days."""
+    for unit, size, digits in (("days", 86400, 1), ("h", 3600, 1), ("min", 60, 0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.{digits}f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+display(HTML(html_table([("chapter", "left"), ("paper scale", "right"), ("measured", "right"),
+                         ("how it was measured", "left")],
+                        [(r.chapter, duration(r.seconds), duration(r.measured_seconds), r.how)
+                         for r in measured.itertuples()])))
+glue("sc_machine", times["machine"], display=False)
+glue("sc_measured", str(times["measured"]), display=False)
+glue("sc_total", duration(measured.seconds.sum()), display=False)
+glue("sc_measured_total", duration(measured.measured_seconds.sum()), display=False)
+glue("sc_longest", measured.loc[measured.seconds.idxmax(), "chapter"], display=False)
+glue("sc_longest_time", duration(measured.seconds.max()), display=False)
+
+# %% [markdown]
+# (*Paper scale*: the time at the paper's scale; *measured*: the time of the runs it was
+# read from.) The whole book at the paper's scale would take about {glue:text}`sc_total` on that machine,
+# projected from {glue:text}`sc_measured_total` of runs; {glue:text}`sc_longest` alone takes
+# {glue:text}`sc_longest_time`. These are measurements of one machine on one day: rerun
+# `benchmarks/paper_scale.py` (under no other load) to measure yours.
+
+# %% [markdown]
 # ## Where this build differs, chapter by chapter
 #
 # Each parameter whose value here differs from the paper-scale file, with the comment of
@@ -98,11 +148,27 @@ glue("sc_same", ", ".join(same) or "none", display=False)
 # %% [markdown]
 # Chapters whose defaults are the paper's scale already: {glue:text}`sc_same`.
 #
+# ## The whole book at the paper's scale
+#
+# One command executes every chapter with `params/paper.yml` and builds the book from them,
+# in its own folder, `_build/paper/` (the notebooks in `_build/paper/book/`, the HTML in
+# `_build/paper/_build/html/`), so that it never mixes with the default build; the second
+# line runs every grid of every chapter on a Dask cluster:
+#
+# ```bash
+# make book PARAMS=params/paper.yml
+# make book PARAMS=params/paper.yml SCHEDULER=tcp://scheduler-host:8786
+# ```
+#
+# The runs go to the result store (`_cache/`), so an interrupted build resumes where it
+# stopped, and a store computed elsewhere (a cluster, a release asset of the repository)
+# builds the book without computing anything ({doc}`running`).
+#
 # ## Running a chapter at the paper's scale
 #
-# One command per chapter; each writes its runs to the result store, so the pages that read
-# them (the workflow chapters and {ref}`results`) pick them up when rebuilt with the same
-# parameter file.
+# One command per chapter, into the same folder; each writes its runs to the result store,
+# so the pages that read them (the workflow chapters and {ref}`results`) pick them up when
+# rebuilt with the same parameter file.
 
 # %%
 for command in summary.command:
@@ -125,7 +191,9 @@ for command in summary.command:
 # - This page is generated from the chapters' `parameters` cells and `params/paper.yml`:
 #   the gap of each chapter, in parameters and in work, is read, not typed.
 # - The largest gap is {glue:text}`sc_max_chapter`, {glue:text}`sc_max_ratio:.0f` times the
-#   work; every chapter runs at the paper's scale with one `make chapter` command.
+#   work; the whole book runs at the paper's scale with one command,
+#   `make book PARAMS=params/paper.yml`, in about {glue:text}`sc_total` on the machine
+#   measured, and every chapter with one `make chapter` command.
 #
 # ## Exercises
 #
@@ -151,3 +219,14 @@ for command in summary.command:
 # ## References
 #
 # {cite:p}`kazdan2025collapse`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "scale", tables=["summary", "differences", "measured"])

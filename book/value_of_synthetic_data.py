@@ -916,3 +916,14 @@ spread.map(lambda v: f"{v:.4g}")
 #
 # {cite:p}`kazdan2025collapse`, {cite:p}`gerstgrasser2024collapse`,
 # {cite:p}`bertrand2024stability`, {cite:p}`silverman1986density`.
+
+# %% [markdown]
+# ## Data
+#
+# The data behind this page's figures and tables, to download: each frame as Parquet and as
+# CSV, and the parameters and code fingerprints that made them.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+from collapse_lib import downloads
+
+downloads.offer(globals(), "value_of_synthetic_data")

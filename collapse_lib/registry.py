@@ -41,6 +41,7 @@ SETTINGS: dict[str, str] = {
     "lm": "collapse_lib.settings.lm.task",
     "linear_regression": "collapse_lib.settings.linear_regression.model",
     "discrete": "collapse_lib.settings.discrete.model",
+    "logistic_regression": "collapse_lib.settings.logistic_regression.model",
 }
 
 

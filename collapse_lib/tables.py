@@ -42,7 +42,7 @@ def nowrap(text: str) -> str:
     return f'<span style="white-space:nowrap">{text}</span>'
 
 
-_CELL = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;"
+_CELL = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;overflow-wrap:anywhere;"
 
 
 def html_table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], *, caption: str | None = None,

@@ -76,7 +76,10 @@ class Reference:
     ``t`` is the generation it holds at (None for a statistic of whole chains, such as a
     fixation time); ``statistic`` how this build's seeds are summarised
     (``"mean"``, ``"median"`` or ``"geometric"``); ``metric`` a column of the runs (a
-    setting's claims may derive it, e.g. a ratio to the first fit).
+    setting's claims may derive it, e.g. a ratio to the first fit). ``seeds``: where the
+    source draws no interval but says how many runs its mean is over (a sweep file), the
+    comparison adds the sampling error of a mean over that many runs, estimated from this
+    build's own seeds (:func:`compare`): two means of the same quantity differ by chance.
     """
 
     workflow: str
@@ -90,6 +93,7 @@ class Reference:
     statistic: str = "mean"
     note: str = ""
     label: str = ""
+    seeds: int | None = None
 
     def __post_init__(self) -> None:
         if not self.low <= self.value <= self.high:
@@ -179,7 +183,8 @@ def judge(interval: stats.Interval, low: float, high: float) -> Verdict:
     if interval.low > 0 and low > 0:
         hidden = max(_relative_gap(interval.high, high) if interval.high > high else 0.0,
                      _relative_gap(interval.low, low) if interval.low < low else 0.0)
-        detail = f"a difference of up to {100 * hidden:.0f}% beyond the range could hide in the interval"
+        pct = f"{100 * hidden:.1f}" if hidden < 0.1 else f"{100 * hidden:.0f}"
+        detail = f"a difference of up to {pct}% beyond the range could hide in the interval"
     else:
         hidden = max(interval.high - high, low - interval.low, 0.0)
         detail = f"a difference of up to {format_value(hidden)} beyond the range could hide in the interval"
@@ -304,8 +309,16 @@ def compare(frame: pd.DataFrame | None, refs: Iterable[Reference], *, family: st
                             theory_value=expected if expected is not None else math.nan))
             continue
         iv = summarise_values(values, ref.statistic)
-        verdict = judge(iv, ref.low, ref.high)
-        p_value = verdict_p_value(values, ref.statistic, ref.low, ref.high) if verdict.word == "differs" else 1.0
+        low, high = ref.low, ref.high
+        if ref.seeds and values.size > 1:  # the source's own mean over ref.seeds runs: its sampling error
+            spread = stats.t_quantile(ref.seeds) * float(values.std(ddof=1)) / ref.seeds ** 0.5
+            low, high = low - spread, high + spread
+            base["reference"] = f"{format_value(ref.value)} [{format_value(low)}, {format_value(high)}]"
+            base["range_lo"], base["range_hi"] = low, high
+            base["note"] = "; ".join(filter(None, [ref.note, f"the range adds the sampling error of the source's "
+                                                               f"mean over {ref.seeds} runs (this build's spread)"]))
+        verdict = judge(iv, low, high)
+        p_value = verdict_p_value(values, ref.statistic, low, high) if verdict.word == "differs" else 1.0
         inside = None if expected is None else bool(iv.contains(expected))
         rows.append(row(**base, **{"this build": iv.text()}, value=iv.centre, low=iv.low, high=iv.high,
                         seeds=iv.n, method=iv.method, theory=format_value(expected) if expected is not None else "–",

@@ -26,6 +26,7 @@ are tested on a page made to fail each of them (``test_checks_detect_their_probl
 from __future__ import annotations
 
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -380,23 +381,81 @@ def test_checks_detect_their_problems(browser, tmp_path):
 
 # --- the repository, set in one place ---------------------------------------------------------
 
+def _hrefs(page: Path) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', page.read_text())]
+
+
 def test_repository_buttons_use_book_repository(smoke_notebooks, tmp_path, browser):
-    """`BOOK_REPOSITORY=owner/name make book`: launch (Binder), repository, source and issue
-    buttons point at it, and at nothing else."""
+    """`BOOK_REPOSITORY=owner/name make book`: every chapter page has a Colab and a Binder
+    launch button whose targets exist among the files the workflow publishes (the notebooks
+    of `make notebooks`, pushed to the branch `notebooks`; the jupytext sources of `main`,
+    which Binder's postBuild converts), and repository, source and issue buttons, all
+    pointing at the repository and at nothing else."""
+    import subprocess
+    import sys
+
     from conftest import build_book
 
-    name = "gaussian" if "gaussian" in smoke_notebooks else sorted(smoke_notebooks)[0]
-    build = build_book(tmp_path / "site", {name: smoke_notebooks[name]}, repository="example-owner/example-book")
-    page = build.html / "book" / f"{name}.html"
-    assert page.is_file(), build.log[-4000:]
-    text = page.read_text()
-    hrefs = re.findall(r'href="([^"]+)"', text)
-    repo = "https://github.com/example-owner/example-book"
-    assert repo in hrefs, "no repository button"
-    assert any(h.startswith(f"{repo}/issues/new") for h in hrefs), "no issue button"
-    assert f"{repo}/blob/main/book/{name}.py?plain=1" in hrefs, "no source button showing the jupytext source"
-    launch = f"https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=lab/tree/book/{name}.ipynb"
-    assert launch in [h.replace("&amp;", "&") for h in hrefs], "no Binder launch button for the chapter"
-    assert "collapse-or-thrive/" not in text
-    report = inspect_page(browser, page, build.html, repository="example-owner/example-book")
+    from collapse_lib.book import COLAB_BRANCH, write_notebooks
+
+    owner, name = "example-owner", "example-book"
+    build = build_book(tmp_path / "site", smoke_notebooks, repository=f"{owner}/{name}")
+    published = tmp_path / "published"
+    write_notebooks(f"{owner}/{name}", published)
+    binder = tmp_path / "binder"  # what postBuild makes of main: book/*.py -> book/*.ipynb
+    shutil.copytree(ROOT / "book", binder / "book", ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    post = (ROOT / "postBuild").read_text()
+    loop = post[post.index("for source in"):]
+    subprocess.run(["bash", "-c", f"set -e; PATH={Path(sys.executable).parent}:$PATH; {loop}"], cwd=binder,
+                   check=True, capture_output=True)
+    repo = f"https://github.com/{owner}/{name}"
+    colab = f"https://colab.research.google.com/github/{owner}/{name}/blob/{COLAB_BRANCH}/"
+    mybinder = f"https://mybinder.org/v2/gh/{owner}/{name}/main?urlpath=lab/tree/"
+    for chapter in sorted(smoke_notebooks):
+        page = build.html / "book" / f"{chapter}.html"
+        assert page.is_file(), build.log[-4000:]
+        hrefs = _hrefs(page)
+        assert repo in hrefs, f"{chapter}: no repository button"
+        assert any(h.startswith(f"{repo}/issues/new") for h in hrefs), f"{chapter}: no issue button"
+        assert f"{repo}/blob/main/book/{chapter}.py?plain=1" in hrefs, f"{chapter}: no source button"
+        to_colab = [h[len(colab):] for h in hrefs if h.startswith(colab)]
+        assert to_colab == [f"book/{chapter}.ipynb"], f"{chapter}: Colab buttons {to_colab}"
+        assert (published / to_colab[0]).is_file(), f"{chapter}: Colab opens a notebook the workflow does not publish"
+        to_binder = [h[len(mybinder):] for h in hrefs if h.startswith(mybinder)]
+        assert to_binder == [f"book/{chapter}.ipynb"], f"{chapter}: Binder buttons {to_binder}"
+        assert (binder / to_binder[0]).is_file(), f"{chapter}: Binder opens a notebook postBuild does not make"
+        assert "collapse-or-thrive/" not in page.read_text()
+    tracked = subprocess.run(["git", "ls-files", "book/*.py", "environment.yml", "postBuild"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.split()
+    if tracked:  # a git checkout: what Binder builds from is in the repository
+        assert {f"book/{c}.py" for c in smoke_notebooks} | {"environment.yml", "postBuild"} <= set(tracked)
+    shown = "gaussian" if "gaussian" in smoke_notebooks else sorted(smoke_notebooks)[0]
+    report = inspect_page(browser, build.html / "book" / f"{shown}.html", build.html, repository=f"{owner}/{name}")
     assert report["repository"] == [] and report["javascript"] == [], report
+
+
+# --- the data behind every page ---------------------------------------------------------------
+
+def test_every_chapter_offers_its_data(smoke_book, smoke_notebooks, browser):
+    """Every chapter page links, under its Data heading, a Parquet and a CSV file of each
+    frame and the JSON of their provenance, all in the build (the link check of
+    test_page_in_browser resolves every link of every page)."""
+    import pyarrow.parquet as pq
+
+    for chapter in sorted(smoke_notebooks):
+        page = smoke_book.html / "book" / f"{chapter}.html"
+        assert page.is_file(), smoke_book.log[-4000:]
+        text = page.read_text()
+        assert 'id="data"' in text, f"{chapter}: no Data section"
+        data = text[text.index('id="data"'):]
+        links = [urllib.parse.unquote(h) for h in re.findall(r'href="([^"]+)"', data) if "_downloads/" in h]
+        kinds = {Path(h).suffix for h in links}
+        assert {".parquet", ".csv", ".json"} <= kinds, f"{chapter}: data links {links}"
+        for link in links:
+            target = (page.parent / link).resolve()
+            assert target.is_file() and target.is_relative_to(smoke_book.html.resolve()), f"{chapter}: {link}"
+            if target.suffix == ".parquet":
+                meta = pq.read_schema(target).metadata
+                assert json.loads(meta[b"collapse_lib"])["chapter"] == chapter
+    results = (smoke_book.html / "book" / "results.html").read_text()
+    assert "results-claims.csv" in results, "the results page offers its claims table as CSV"

@@ -10,6 +10,7 @@ import pytest
 
 import collapse_lib as cl
 from collapse_lib import plotting
+from collapse_lib import stats as cl_stats
 
 
 def _tidy(values: np.ndarray) -> pd.DataFrame:
@@ -21,15 +22,16 @@ def _tidy(values: np.ndarray) -> pd.DataFrame:
 
 def test_positive_band_never_reaches_zero_and_is_bounded():
     rng = np.random.default_rng(0)
-    # heavy-tailed and positive, few seeds: a mean +- 1.96 se band would go far below zero
+    # heavy-tailed and positive, few seeds: a mean +- q se band would go far below zero
     values = rng.lognormal(0.0, 2.5, size=(3, 40))
     stats = plotting.summarise(_tidy(values), "y")
-    plain = values.mean(axis=0) - 1.96 * values.std(axis=0, ddof=1) / np.sqrt(3)
+    q = cl_stats.t_quantile(3)  # Student's t with 2 degrees of freedom: 4.30
+    plain = values.mean(axis=0) - q * values.std(axis=0, ddof=1) / np.sqrt(3)
     assert (plain < 0).any()  # the old band would have left a log axis
     assert (stats.lo > 0).all() and (stats.lo <= stats.centre).all() and (stats.centre <= stats.hi).all()
     np.testing.assert_allclose(stats.centre, values.mean(axis=0))  # centre: the arithmetic mean
-    # se / mean <= 1 for positive values: the band spans at most exp(1.96) either way
-    assert (stats.hi / stats.centre <= np.exp(1.96) + 1e-12).all()
+    # se / mean <= 1 for positive values: the band spans at most exp(q) either way
+    assert (stats.hi / stats.centre <= np.exp(q) + 1e-12).all()
     np.testing.assert_allclose(stats.hi / stats.centre, stats.centre / stats.lo)  # symmetric in log space
     sd = plotting.summarise(_tidy(values), "y", band="sd")
     assert (sd.lo > 0).all()
@@ -49,7 +51,7 @@ def test_log_space_interval_covers_the_mean():
 def test_signed_metric_keeps_the_plain_band():
     values = np.array([[-1.0, 2.0], [1.0, 4.0], [3.0, 6.0]])
     stats = plotting.summarise(_tidy(values), "y")
-    half = 1.96 * values.std(axis=0, ddof=1) / np.sqrt(3)
+    half = cl_stats.t_quantile(3) * values.std(axis=0, ddof=1) / np.sqrt(3)
     np.testing.assert_allclose(stats.lo, values.mean(axis=0) - half)
     np.testing.assert_allclose(stats.hi, values.mean(axis=0) + half)
     forced = plotting.summarise(_tidy(np.abs(values) + 1), "y", positive=False)

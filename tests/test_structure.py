@@ -81,7 +81,7 @@ def test_pins_agree_between_pip_and_binder():
     assert "torch==2.13.0" in pip_pins  # an unpinned torch pulls a multi-GB CUDA build
     names = {p.split("==")[0].lower() for p in pip_pins}
     # MathJax served from the build, the browser test, the workflow lint
-    assert {"sphinx-mathjax-offline", "playwright", "check-jsonschema", "zizmor"} <= names
+    assert {"sphinx-mathjax-offline", "playwright", "check-jsonschema", "zizmor", "pypdf"} <= names
     assert any(str(d).startswith("python=3.11") for d in env["dependencies"])
 
 
@@ -133,7 +133,9 @@ def test_repository_config_sets_every_button(tmp_path):
     assert config["repository"] == {**base["repository"], "url": "https://github.com/owner/name.io", "branch": "main"}
     assert config["html"]["use_repository_button"] and config["html"]["use_issues_button"]
     assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
-    assert config["sphinx"]["config"] == {**base["sphinx"]["config"], "html_theme_options": {"use_source_button": True}}
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["sphinx"]["config"] == {**base["sphinx"]["config"], "html_theme_options": {"use_source_button": True},
+                                          "collapse_colab_branch": "notebooks"}
     assert config["sphinx"]["recursive_update"] is True  # else JB replaces the theme options it makes
     changed = ("repository", "html", "launch_buttons", "sphinx")
     assert {k: v for k, v in config.items() if k not in changed} == {k: v for k, v in base.items() if k not in changed}
@@ -162,20 +164,86 @@ def test_makefile_passes_book_repository_to_the_build():
     assert "collapse_lib.book" not in without
 
 
+def test_makefile_builds_a_parameter_file_in_its_own_folder():
+    """`make book PARAMS=params/paper.yml`: every chapter executed with the file into
+    _build/paper/book, the HTML built from there; SCHEDULER reaches every chapter."""
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "book", "PARAMS=params/paper.yml",
+                          "SCHEDULER=tcp://host:8786"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for chapter in CHAPTERS:
+        assert (f"COLLAPSE_SCHEDULER=tcp://host:8786 .venv/bin/python -m collapse_lib.notebooks book/{chapter}.py "
+                f"-o _build/paper/book/{chapter}.ipynb -f params/paper.yml") in out, chapter
+    assert " -o book/" not in out, "a paper-scale run must not write the default build's notebooks"
+    assert "collapse_lib.book site _build/paper" in out and "jupyter-book build _build/paper -W -n --keep-going" in out
+    path = subprocess.run(["make", "-s", "html-path", "PARAMS=params/paper.yml"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert path == "_build/paper/_build/html"
+    assert subprocess.run(["make", "-s", "html-path"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip() == "_build/html"
+
+
+def test_makefile_names_no_setting_chapter():
+    """Adding a chapter needs no Makefile edit: the pages that read other chapters' runs
+    depend on every other chapter, computed from book/*.py."""
+    text = (ROOT / "Makefile").read_text()
+    summary = re.search(r"^SUMMARY_PAGES := (.+)$", text, re.M).group(1).split()
+    assert set(summary) <= CHAPTERS
+    rules = "\n".join(x for x in text.splitlines() if not x.startswith(("#", "\t")))  # no comment, no recipe
+    for chapter in CHAPTERS - set(summary):
+        assert not re.search(rf"\b{chapter}\b", rules), f"the Makefile names the chapter {chapter}"
+    database = subprocess.run(["make", "-p", "-n", "-o", ".venv/.installed", "html-path"], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+    for page in summary:
+        line = next(x for x in database.splitlines() if x.startswith(f"book/{page}.ipynb:"))
+        needs = {Path(d).stem for d in line.split(":", 1)[1].split() if d.endswith(".ipynb")}
+        assert needs == CHAPTERS - set(summary), f"{page} runs after {sorted(needs)}"
+
+
 def test_pages_workflow_builds_the_book_and_deploys_it():
     flow = yaml.safe_load(WORKFLOW.read_text())
     on = flow[True] if True in flow else flow["on"]  # YAML 1.1 reads the key `on` as True
     assert on["push"]["branches"] == ["main"]
     build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
-    runs = [s for s in build["steps"] if "run" in s]
-    assert [s["run"] for s in runs] == ["make book"]
-    assert runs[0]["env"]["BOOK_REPOSITORY"] == "${{ github.repository }}"
+    runs = {s["name"]: s for s in build["steps"] if "run" in s}
+    book = runs["Build the book (make book)"]
+    assert book["run"].splitlines()[0] == 'make book PARAMS="$PARAMS"'
+    assert book["env"] == {"BOOK_REPOSITORY": "${{ github.repository }}", "PARAMS": "${{ inputs.params }}"}
     upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
-    assert upload["with"]["path"] == "_build/html"
+    assert upload["with"]["path"] == "${{ steps.book.outputs.html }}" and book["id"] == "book"
+    assert 'make -s html-path PARAMS="$PARAMS"' in book["run"]
+    # a result store restored from a release asset (an input of a run by hand)
+    inputs = on["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"params", "store_release"}
+    restore = runs["Restore the result store from a release asset"]
+    assert restore["if"] == "${{ inputs.store_release != '' }}" and "gh release download" in restore["run"]
+    assert [n for n in runs] == ["Restore the result store from a release asset", "Build the book (make book)",
+                                 "The chapters as notebooks for Colab (make notebooks)"]
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy["steps"])
     assert flow["permissions"] == {"contents": "read"}
+
+
+def test_pages_workflow_publishes_the_notebooks_colab_opens():
+    """The notebooks `make notebooks` writes go to the branch the Colab buttons open."""
+    from collapse_lib.book import COLAB_BRANCH
+
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    build, publish = flow["jobs"]["build"], flow["jobs"]["notebooks"]
+    make = next(s for s in build["steps"] if s.get("run") == "make notebooks")
+    assert make["env"]["BOOK_REPOSITORY"] == "${{ github.repository }}"
+    artifact = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert artifact["with"]["path"] == "_build/notebooks"
+    assert publish["needs"] == "build" and publish["permissions"] == {"contents": "write"}
+    download = next(s for s in publish["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"]["name"] == artifact["with"]["name"]
+    push = next(s for s in publish["steps"] if "run" in s)
+    assert push["working-directory"] == download["with"]["path"]
+    assert f"git init -q -b {COLAB_BRANCH}" in push["run"]
+    assert push["run"].rstrip().endswith(f"push --force \"https://x-access-token:${{GH_TOKEN}}@github.com/"
+                                         f"${{GITHUB_REPOSITORY}}.git\" {COLAB_BRANCH}")
+    make_n = subprocess.run(["make", "-n", "-o", ".venv/.installed", "notebooks", "BOOK_REPOSITORY=o/n"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    assert 'collapse_lib.book notebooks --repository "o/n" -o _build/notebooks' in make_n
 
 
 def test_pages_workflow_lints_clean():
@@ -201,3 +269,20 @@ def test_workflow_lint_finds_mistakes(tmp_path):
     audit = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--no-progress", "--config",
                             str(ROOT / ".github" / "zizmor.yml"), str(bad)], capture_output=True, text=True)
     assert audit.returncode != 0 and "excessive-permissions" in audit.stdout + audit.stderr
+
+
+def test_paper_scale_times_are_measured_for_every_chapter():
+    """The scale page shows each chapter's time at the paper's scale from this file, which says
+    when, where and how it was measured (benchmarks/paper_scale.py writes it)."""
+    import datetime
+
+    times = yaml.safe_load((ROOT / "params/paper_times.yml").read_text())
+    assert datetime.date.fromisoformat(str(times["measured"]))
+    assert times["machine"] and "benchmarks/paper_scale.py" in times["command"]
+    paper = set(yaml.safe_load((ROOT / "params/paper.yml").read_text()))
+    assert set(times["chapters"]) == paper, "measure every chapter of params/paper.yml"
+    for chapter, row in times["chapters"].items():
+        assert row["seconds"] > 0 and row["measured_seconds"] > 0, chapter
+        assert "projected" in row["how"] or "measured" in row["how"], chapter
+    scale = (ROOT / "book/scale.py").read_text()
+    assert 'times_file = "params/paper_times.yml"' in scale and "make book PARAMS=params/paper.yml" in scale

@@ -28,8 +28,9 @@ training points to their centroid), ``bandwidth`` (the h actually used) and ``an
 
 The real data come from scikit-learn's generators with noise 0.05 (blobs: three fixed
 centres, standard deviation 1), train and test from the same distribution. The authors'
-code drew the blobs test set from a second ``make_blobs`` call with new random centres;
-:func:`authors_blobs_test_set` reproduces that flaw for the chapter's note.
+code drew the blobs training set and test set from two ``make_blobs`` calls, each with new
+random centres; ``authors_test=True`` reruns that design (:func:`authors_blobs_test_set`)
+for the chapter's note.
 """
 
 from __future__ import annotations
@@ -126,11 +127,12 @@ def normal_sampler(d: int = 1, sd: float = 1.0) -> Sampler:
 
 
 def authors_blobs_test_set(n_test: int, rng: np.random.Generator) -> np.ndarray:
-    """The authors' (flawed) blobs test set: a second ``make_blobs`` call, new random centres.
+    """A set of blobs as the authors' code draws it: one ``make_blobs(centers=3)`` call, with
+    three new centres uniformly in (-10, 10)^2.
 
-    Their code drew the training blobs and the test blobs in two calls of
-    ``make_blobs(centers=3)``, each picking three new centres uniformly in (-10, 10)^2, so
-    train and test come from different mixtures. Used only to show the flaw.
+    Their code drew the training blobs and the test blobs in two such calls, so train and
+    test come from different mixtures. With ``authors_test`` the setting reruns that design
+    (training set and test set each from its own call); used only to show the flaw.
     """
     from sklearn import datasets as skd
 
@@ -352,7 +354,7 @@ class KDETask:
         self._next_id = 0
 
     def sample_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        x = self._draw(n, rng)
+        x = authors_blobs_test_set(n, rng) if self.authors_test else self._draw(n, rng)
         if self.d is None:
             self.d = x.shape[1]
         if rng is not self._chain_rng:  # a new chain: its test set follows its real data
@@ -447,7 +449,7 @@ def _run_chunk(workflow: str, T: int, seeds: list[int], draw: Sampler, n: int, h
     rngs = [seed_rngs(s) for s in seeds]
     reals, tests = [], []
     for rng_real, _ in rngs:  # same draws, same order, as KDETask.sample_real
-        reals.append(draw(n, rng_real))
+        reals.append(authors_blobs_test_set(n, rng_real) if authors_test else draw(n, rng_real))
         tests.append(authors_blobs_test_set(n_test, rng_real) if authors_test else draw(n_test, rng_real))
     real, test = np.stack(reals), PreparedTest(np.stack(tests))
     d = real.shape[2]
@@ -627,7 +629,8 @@ SETTING = Setting(
         "eval_points": Param(lambda k, v: check_int(k, v, minimum=0), 0,
                              "score the test set at about this many log-spaced generations; 0 = all"),
         "authors_test": Param(check_bool, False,
-                              "blobs only: score the authors' flawed test set (new random centres)"),
+                              "blobs only: the authors' flawed design (training and test sets from two "
+                              "make_blobs calls, each with new random centres)"),
     },
     metrics=METRICS,
     task=_task,
