@@ -496,7 +496,7 @@ def test_a_chain_does_not_depend_on_its_batch_mates(tiny, threads):
     tok, base = tiny["tokenizer"], tiny["model"]
     pad = tok.pad_token_id
     own = M.encode(tok, _texts(40, 3))
-    mates = [M.encode(tok, _texts(40, 4, repeat=6)), M.encode(tok, _texts(40, 5, repeat=1))]
+    mates = [M.encode(tok, _texts(40, 4, repeat=5)), M.encode(tok, _texts(40, 5, repeat=1))]  # up to 32 tokens
     recipe = dict(steps=6, batch_size=8, lr=1e-2, warmup=2, pad_id=pad)
     test = M.encode(tok, _texts(30, 9, repeat=4))
     with M.torch_threads(threads):
@@ -517,6 +517,10 @@ def test_a_chain_does_not_depend_on_its_batch_mates(tiny, threads):
     assert sa.kept == sb[1].kept and (sa.generated, sa.well_formed, sa.tokens) == \
         (sb[1].generated, sb[1].well_formed, sb[1].tokens)
     assert fa.train_loss != fb[0].train_loss and sa.kept != sb[0].kept[:25]  # the mates are other chains
+    # a sequence longer than the model's positions would read its batch-mate's position embedding
+    too_long = [s for s in M.encode(tok, _texts(40, 4, repeat=6)) if len(s) > 32]
+    with pytest.raises(ValueError, match="longer than the model's 32 positions"):
+        batch.token_losses(CH.ChainBatch([too_long] * 3, torch.device("cpu"), pad))
 
 
 def test_the_stacked_model_computes_what_gpt2_computes(tiny):

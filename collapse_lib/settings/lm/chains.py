@@ -230,6 +230,9 @@ class Stack:
     def hidden(self, batch: ChainBatch, amp: str = "float32") -> torch.Tensor:
         """Final hidden states ``(C, N, d)`` of the packed tokens of ``batch``."""
         d, H = self.d, self.n_head
+        longest = max(width for _, width in batch.shapes)
+        if longest > self.positions:  # its positions would read the next chain's embedding
+            raise ValueError(f"a sequence of {longest} tokens is longer than the model's {self.positions} positions")
         wte = self.params["transformer.wte.weight"]
         wpe = self.params["transformer.wpe.weight"]
         n = batch.counts
