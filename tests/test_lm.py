@@ -46,7 +46,7 @@ def test_format_parse_round_trip(prompt):
         text = D.format_example(prompt, response)
         assert text.startswith("user: ")
         assert D.parse_example(text) == (prompt, response)
-        assert D.is_well_formed(text)
+        assert D.parse_example(text) is not None
 
 
 def test_prefix_is_removed_as_a_prefix_not_a_character_set():
@@ -67,13 +67,12 @@ def test_prefix_is_removed_as_a_prefix_not_a_character_set():
 ])
 def test_filter_rejects_malformed(bad):
     assert D.parse_example(bad) is None
-    assert not D.is_well_formed(bad)
 
 
 def test_filter_keeps_order_and_format_refuses_unparseable_pairs():
     good = [D.format_example(w, w.upper()) for w in WORDS]
     mixed = [good[0], "junk", good[1], "user: x", good[2]]
-    assert D.filter_well_formed(mixed) == good[:3]
+    assert [t for t in mixed if D.parse_example(t) is not None] == good[:3]
     with pytest.raises(ValueError):
         D.format_example("a\nassistant: b", "c")
     with pytest.raises(ValueError):
@@ -87,7 +86,7 @@ def test_kjv_corpus_splits_are_disjoint_and_fixed():
     assert (len(c.reserve), len(c.test), len(c.pool)) == (300, 500, 31_103 - 800)
     assert not (set(c.reserve) & set(c.test)) and not (set(c.test) & set(c.pool))
     assert not (set(c.reserve) & set(c.pool))
-    assert all(D.is_well_formed(x) for x in c.test)
+    assert all(D.parse_example(x) is not None for x in c.test)
     assert D.load_corpus("kjv", n_test=500, n_reserve=300).test == c.test  # a fixed split
     assert c.pool[0].startswith("user: ") and D.parse_example(c.pool[0])[0].count(":") == 1
     assert len(D.fortunes()) > 10_000
@@ -269,7 +268,7 @@ def test_hub_loader_reads_a_local_model_and_dataset_files(tiny, tmp_path):
     (tmp_path / "d.json").write_text(json.dumps({"train": rows}))
     for path in (tiny["data"], tmp_path / "d.json"):
         corpus = D.load_corpus(str(path), n_test=10)
-        assert len(corpus.test) == 10 and all(D.is_well_formed(x) for x in corpus.pool + corpus.test)
+        assert len(corpus.test) == 10 and all(D.parse_example(x) is not None for x in corpus.pool + corpus.test)
     corpus = D.load_corpus(str(tmp_path / "d.json"), n_test=10)
     assert corpus.dropped == 1 and len(corpus.pool) == 40
     with pytest.raises(ParameterError, match="no field"):
@@ -325,7 +324,7 @@ def test_lm_workflow_bookkeeping(toy_runs):
         assert np.isnan(acc[:, -1]).all() and ((acc[:, :-1] > 0) & (acc[:, :-1] <= 1)).all()
         sizes = [len(s) for s in df["samples"]]
         assert sizes == [40, 40, 3] * 2  # the synthetic data of t = 1, 2; display draws at T
-        assert all(D.is_well_formed(s) for row in df["samples"] for s in row)
+        assert all(D.parse_example(s) is not None for row in df["samples"] for s in row)
     # generation 1 fits the same real data under Replace and Accumulate (same seed)
     assert np.array_equal(toy_runs["replace"]["test_loss"].to_numpy()[[0, 3]],
                           toy_runs["accumulate"]["test_loss"].to_numpy()[[0, 3]])

@@ -49,8 +49,6 @@ __all__ = [
     "Corpus",
     "format_example",
     "parse_example",
-    "is_well_formed",
-    "filter_well_formed",
     "kjv_verses",
     "fortunes",
     "fortune_examples",
@@ -126,16 +124,6 @@ def parse_example(text: str) -> tuple[str, str] | None:
     if not prompt.strip() or not response.strip():
         return None
     return prompt, response
-
-
-def is_well_formed(text: str) -> bool:
-    """Whether ``text`` parses as one example (see :func:`parse_example`)."""
-    return parse_example(text) is not None
-
-
-def filter_well_formed(texts: Iterable[str]) -> list[str]:
-    """The well-formed texts, in order."""
-    return [t for t in texts if parse_example(t) is not None]
 
 
 # --- corpora ------------------------------------------------------------------------------
