@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from collapse_lib import paper
 from collapse_lib import value as V
 from collapse_lib.settings.gaussian import GaussianFit, GaussianNLLTask
 from collapse_lib.settings.linear_regression import RegressionTask
@@ -276,8 +275,13 @@ def test_synthetic_benefit_is_paired_and_flags_help():
 
 
 def test_paper_values_are_the_papers():
-    quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in paper.VALUE}
-    assert quoted == {(256, 0): 1.39, (256, 1024): 1.26}
+    """The reference is the change read off the authors' figure: 1.403 -> 1.268 with 256 real
+    examples and 1,024 synthetic ones."""
+    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
+
+    (ref,) = VALUE_REFERENCES
+    assert dict(ref.conditions) == {"num_real": 256, "num_synthetic": 1024}
+    assert ref.value == pytest.approx(100 * (1.268 / 1.403 - 1), abs=0.05)
 
 
 def test_no_warning_without_capping():
@@ -498,3 +502,43 @@ def test_presentation_helpers():
     assert list(wide.columns) == [("Toy", "best s"), ("Toy", "change %")]
     assert wide.loc[4, ("Toy", "best s")] == "8" and wide.loc[4, ("Toy", "change %")].startswith("−")
     assert wide.loc[64, ("Toy", "best s")] == "none" and wide.loc[64, ("Toy", "change %")] == "—"
+
+
+def _lm_grid(change: float, seeds: int = 5) -> pd.DataFrame:
+    """A language-model value grid whose pool generator at fixed epochs changes the loss by
+    ``change`` (a fraction) at every num_real, with a little noise per seed."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(seeds):
+        for r in (64, 256, 512):
+            before = 1.403 + 0.01 * rng.standard_normal()
+            for s in (0, 1024):
+                loss = before * (1 + change + 0.002 * rng.standard_normal()) if s else before
+                for design in ("epochs", "fixed-steps"):
+                    rows.append({"generator": "pool", "design": design, "seed": seed, "num_real": r,
+                                 "num_synthetic": s, "test_loss": loss})
+    return pd.DataFrame(rows)
+
+
+def test_lm_value_claims_compare_the_papers_cell_and_flip_on_a_wrong_reference():
+    from collapse_lib import claims
+    from collapse_lib.settings.lm import claims as lmclaims
+    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
+    from collapse_lib.verdicts import plant
+
+    ctx = claims.Context(run={"cache_dir": None})
+    (row,) = lmclaims.value_claims(ctx).to_dict("records")  # no store: never a number
+    assert row["verdict"] == "not run at this scale" and row["this build"] == "–" and row["family"] == "value"
+    grid = _lm_grid(-0.096)
+    (row,) = lmclaims.value_claims(ctx, grid=grid).to_dict("records")
+    assert row["verdict"] in ("reproduced", "consistent") and row["seeds"] == 5
+    assert row["where"] == "num_real = 256, num_synthetic = 1024" and row["value"] == pytest.approx(-9.6, abs=0.5)
+    for factor in (2.0, 0.5):
+        (wrong,) = lmclaims.value_claims(ctx, grid=grid, references=tuple(plant(VALUE_REFERENCES, factor))
+                                         ).to_dict("records")
+        assert wrong["verdict"] == "differs", factor
+    # another grid: its cell nearest to the paper's, said so
+    (near,) = lmclaims.value_claims(ctx, grid=grid[grid.num_real != 256]).to_dict("records")
+    assert near["where"] == "num_real = 64, num_synthetic = 1024" and "nearest" in near["note"]
+    changes = lmclaims.value_changes(grid, 256, 1024)
+    assert len(changes) == 5 and (changes.loss_change_percent < 0).all()
