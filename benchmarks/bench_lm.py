@@ -20,12 +20,14 @@ It prints chains per second and tokens per second for each, the speed-ups, and w
 each workload: its arithmetic rate (about ``6 N`` floating-point operations per token trained,
 ``2 N`` per token run forward, for ``N`` parameters) against what this CPU delivers in a
 plain float32 matrix product of the model's shapes. Run it under the machine's lock; on a
-busy machine read only the ratios.
+busy machine read only the ratios. Writes the table to benchmarks/results/lm.md (and the
+numbers to lm.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -141,27 +143,40 @@ def main() -> None:
                 if label not in best or k not in best[label] or sec / max(tok, 1) < best[label][k][0] / max(
                         best[label][k][1], 1):
                     best.setdefault(label, {})[k] = (sec, tok)
-    print(f"model: {n_params:,} parameters; {C} chains of n = {p['n']} examples ({steps} steps of "
-          f"{p['batch_size']}), {p['n']} samples each, {len(task.test)} held-out examples; "
-          f"{p['threads']} torch threads; best of {args.repeats} rounds\n")
-    print(f"{'':32s}" + "".join(f"{k + ' chains/s':>20s}{'tokens/s':>10s}" for k in WORK))
+    lines = [f"model: {n_params:,} parameters; {C} chains of n = {p['n']} examples ({steps} steps of "
+             f"{p['batch_size']}), {p['n']} samples each, {len(task.test)} held-out examples; "
+             f"{p['threads']} torch threads; best of {args.repeats} rounds", ""]
+    lines.append(f"{'':32s}" + "".join(f"{k + ' chains/s':>20s}{'tokens/s':>10s}" for k in WORK))
     for label, row in best.items():
-        print(f"{label:32s}" + "".join(f"{C / row[k][0]:20.2f}{row[k][1] / row[k][0]:10,.0f}" for k in WORK))
+        lines.append(f"{label:32s}" + "".join(f"{C / row[k][0]:20.2f}{row[k][1] / row[k][0]:10,.0f}" for k in WORK))
     rate = {label: {k: row[k][1] / row[k][0] for k in WORK} for label, row in best.items()}
     names = list(modes)
     for other in names[:2]:
-        print(f"{'speed-up, batched / ' + other.split(', ')[1]:32s}" +
-              "".join(f"{rate[names[2]][k] / rate[other][k]:19.2f}x{'':10s}" for k in WORK))
+        lines.append(f"{'speed-up, batched / ' + other.split(', ')[1]:32s}" +
+                     "".join(f"{rate[names[2]][k] / rate[other][k]:19.2f}x{'':10s}" for k in WORK))
     tokens = p["batch_size"] * float(np.mean([len(s) for s in sets[0]]))
-    print("\nwhat bounds each (GFLOP/s: 6N per token trained, 2N per token forward, N parameters)")
+    lines += ["", "what bounds each (GFLOP/s: 6N per token trained, 2N per token forward, N parameters)"]
     threads = p["threads"] or torch.get_num_threads()
-    peak = max(matmul_gflops(threads, int(C * tokens), 128, 512), matmul_gflops(threads, int(C * tokens), 128, 2048))
+    cfg = task.base.config
+    shapes = [(cfg.n_embd, 3 * cfg.n_embd), (cfg.n_embd, 4 * cfg.n_embd), (cfg.n_embd, cfg.vocab_size)]
+    peak = max(matmul_gflops(threads, int(C * tokens), i, o) for i, o in shapes)
     for label in names:
         r = rate[label]
-        print(f"  {label:30s} fine-tune {6 * n_params * r['fine-tune'] / 1e9:5.1f}, sample "
-              f"{2 * n_params * r['sample'] / 1e9:5.1f}, score {2 * n_params * r['score'] / 1e9:5.1f}")
-    print(f"  a float32 matrix product of the model's shapes on {threads} thread(s): {peak:.0f} GFLOP/s")
-
+        lines.append(f"  {label:30s} fine-tune {6 * n_params * r['fine-tune'] / 1e9:5.1f}, sample "
+                     f"{2 * n_params * r['sample'] / 1e9:5.1f}, score {2 * n_params * r['score'] / 1e9:5.1f}")
+    lines.append(f"  a float32 matrix product of the model's shapes ({C * tokens:.0f} rows; inner {cfg.n_embd}, "
+                 f"outer {', '.join(str(o) for _, o in shapes)}) on {threads} thread(s): {peak:.0f} GFLOP/s")
+    print("\n".join(lines))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lm.md").write_text("```text\n" + "\n".join(lines) + "\n```\n")
+    (out / "lm.json").write_text(json.dumps({
+        "parameters": n_params, "chains": C, "n": p["n"], "steps": steps, "threads": p["threads"],
+        "repeats": args.repeats, "matmul_gflops": peak,
+        "modes": {label: {k: {"seconds": row[k][0], "tokens": row[k][1], "chains_per_s": C / row[k][0],
+                              "tokens_per_s": row[k][1] / row[k][0]} for k in WORK} for label, row in best.items()},
+    }, indent=1))
+    print(f"written {out / 'lm.md'} and {out / 'lm.json'}")
 
 if __name__ == "__main__":
     main()

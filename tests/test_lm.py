@@ -606,6 +606,42 @@ def test_stacked_mixed_precision_keeps_float32_weights(tiny):
                         epochs=1.0, batch_size=4, pad_id=tok.pad_token_id)
 
 
+@pytest.mark.parametrize("amp", ["bfloat16", "float16"])
+def test_the_gpu_recipe_runs_batched_on_the_cpu(tiny, amp):
+    """The CUDA path's arithmetic without a GPU: two chains fine-tuned, scored and sampled as
+    one batch under autocast in ``amp`` (CPU autocast runs the same batched products in that
+    dtype), so dtype errors of the mixed-precision code (caches, decoder, gathers) show here.
+    The weights stay float32 and every number is finite."""
+    from collapse_lib.settings.lm import chains as CH
+
+    tok = tiny["tokenizer"]
+    pad = tok.pad_token_id
+    seqs = [M.encode(tok, _texts(24, 2)), M.encode(tok, _texts(24, 3, repeat=4))]
+    stack = CH.Stack.of(tiny["model"], 2)
+    fits = CH.train_chains(stack, seqs, [np.random.default_rng(0), np.random.default_rng(1)], steps=3, batch_size=8,
+                           lr=1e-2, warmup=1, pad_id=pad, amp=amp)
+    assert all(math.isfinite(f.train_loss) for f in fits)
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in stack.params.values())
+    losses = CH.score_chains(stack, seqs[0], batch_size=8, pad_id=pad, amp=amp)
+    assert np.isfinite(losses).all() and losses.shape == (2,)
+    got = CH.sample_chains(stack, tok, [6, 3], rngs=[np.random.default_rng(2), np.random.default_rng(3)],
+                           max_new_tokens=24, batch_size=8, amp=amp)
+    assert [len(g.kept) for g in got] == [6, 3]
+
+
+def test_the_cuda_smoke_file_stops_at_once_without_a_gpu(monkeypatch):
+    """params/lm_cuda_smoke.yml asks for device 'cuda': without one, the chapter's parameter
+    check refuses it at once, naming the parameter, before anything is loaded or trained."""
+    from collapse_lib.chapters import chapter_values
+    from collapse_lib.settings.lm import task as lmtask
+
+    values = chapter_values("language_models", "params/lm_cuda_smoke.yml")
+    assert values["device"] == "cuda" and values["dtype"] == "bfloat16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ParameterError, match="parameter 'device' is 'cuda'.*sees no CUDA device"):
+        lmtask.check_params({k: v for k, v in values.items() if k in lmtask.SETTING.params})
+
+
 def test_small_test_sets_and_short_examples_are_refused_before_any_work(tmp_path, tiny):
     """n_test below 10 and, for the local model, max_len below 32 fail at once, naming the
     parameter and what is allowed, before anything is pre-trained or written."""
