@@ -429,9 +429,7 @@ glue("lm_order_verdict",
 # *{glue:text}`lm_verdict4`*), and at $t = 10$ {glue:text}`lm_ratio10` times (the paper:
 # {glue:text}`lm_paper_ratio10`; verdict: *{glue:text}`lm_verdict10`*): the mean ratio over
 # seeds and its 95% interval, set beside the range the reading of the authors' figure
-# supports ({ref}`results` explains the verdicts). A model this small, restarted from a base
-# that knows no verse, has less room to degrade than Gemma-2-2B, so a smaller ratio is no
-# surprise; the shape, a rise that flattens, is what carries over.
+# supports ({ref}`results` explains the verdicts).
 
 # %% tags=["remove-input"]
 def replace_ratio(t: int) -> str:
@@ -772,13 +770,13 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 # of a workflow together. A forward and backward pass costs about $6N$ floating-point
 # operations per token for a model of $N$ parameters, a forward pass $2N$: that is
 # {glue:text}`lm_train_gflops:.0f`, {glue:text}`lm_sample_gflops:.0f` and
-# {glue:text}`lm_eval_gflops:.0f` GFLOP/s, against about a hundred that this machine's two
-# cores deliver in a matrix product of the model's shapes (`benchmarks/bench_lm.py`
-# measures both, and the chains one at a time against together). Batching the chains
-# removes the cost of many small kernels; what remains is arithmetic the two cores cannot
-# do faster: the matrix products themselves, and, per token, a softmax over the 2,048-token
-# vocabulary and the GELU of 512 values in every block, whose exponentials and hyperbolic
-# tangents cost as much as the products at this width.
+# {glue:text}`lm_eval_gflops:.0f` GFLOP/s. `benchmarks/bench_lm.py` sets these rates beside
+# what a plain matrix product of the model's shapes reaches on the same machine, and runs
+# the chains one at a time against together. Batching the chains removes much of the cost
+# of many small kernels; what it cannot remove at this width is the work per token that is
+# not one large matrix product: the softmax over the 2,048-token vocabulary, the GELU of
+# each block's widest layer, the layer norms, attention over short sequences, and, in
+# sampling, one step of Python per token written.
 #
 # The defaults are set by the book's budget: the whole chapter, its five seeds and the
 # control included, must build in at most nine minutes on two CPU cores, pre-training the

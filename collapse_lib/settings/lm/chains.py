@@ -21,7 +21,7 @@ What stays per chain, so that **a chain's numbers do not depend on the chains be
   uses, the training and test losses) is summed per chain, in float64, from per-row values.
 
 Elementwise kernels are vectorised, and a scalar tail could round differently from the
-vector body; with widths that are multiples of 32 (the local model's 128, 512, 2048) no
+vector body; with widths that are multiples of 32 (the local model's 64, 256, 2048) no
 tensor has a tail inside a chain's slice. The batched products themselves were checked
 (``tests/test_lm.py``): a chain's rows and its weight gradients do not change when other
 chains, or zero rows, are added to the batch.
