@@ -43,13 +43,13 @@
 # %% tags=["parameters"]
 n_generations = 10  # generations T (int ≥ 2); the paper ran up to 20
 seeds = 5  # independent chains per workflow: an int k (seeds 0..k-1) or a list of ints ≥ 0; the paper ran 3
-n = 64  # examples per generation (int ≥ 1): real in generation 1, synthetic after
+n = 56  # examples per generation (int ≥ 1): real in generation 1, synthetic after
 n_test = 160  # held-out real examples the test loss is measured on (int ≥ 10)
 lm_model = "local-gpt2"  # "local-gpt2" (built here, offline), a model folder, or a hub name such as "google/gemma-2-2b"
 lm_dataset = "kjv"  # "kjv" (offline), a .jsonl/.json file, or a hub dataset such as "nvidia/HelpSteer2"
 epochs = 2.0  # passes over the training set per generation (float ≥ 0; used when steps is 0); the paper: 1
 steps = 0  # fixed optimiser steps per generation instead of epochs (int ≥ 0; 0: use epochs)
-control_steps = 16  # the equal-compute control: optimiser steps per generation for every workflow (int ≥ 0; 0: no control)
+control_steps = 14  # the equal-compute control: optimiser steps per generation for every workflow (int ≥ 0; 0: no control)
 batch_size = 8  # examples per optimiser step (int ≥ 1)
 micro_batch = 0  # examples per forward pass of a hub model, for gradient accumulation (int ≥ 0; 0: the whole batch)
 lr = 4e-3  # AdamW learning rate after the warm-up, then constant (float > 0)
@@ -785,9 +785,10 @@ print(f"fine-tuning: {train_rate:,.0f} tokens/s; sampling: {sample_rate:,.0f} to
 # tables no intervals; without the control the chapter could not say how much of
 # Accumulate's advantage is compute; without ten generations no comparison with the
 # paper's $t = 10$), and the data were cut instead: $n =$ {glue:text}`lm_n` examples per
-# generation, one epoch in small batches, verses of at most {glue:text}`lm_max_len`
-# tokens. Accumulate's fine-tuning cost grows like $t$, so its last generations dominate
-# the bill: at ten generations it trains on 55 times the data of one.
+# generation (at 64 the chapter ran a few seconds over its budget), each generation
+# trained for {glue:text}`lm_recipe`, verses of at most {glue:text}`lm_max_len` tokens.
+# Accumulate's fine-tuning cost grows like $t$, so its last generations dominate the bill:
+# at ten generations it trains on 55 times the data of one.
 # `params/paper.yml` runs more examples and twenty generations on the same model.
 #
 # ## Running at scale: a GPU, the paper's model and data
@@ -846,7 +847,7 @@ print((Path(cl.__file__).resolve().parents[1] / "params" / "lm_gpu.yml").read_te
 #
 # ## Exercises
 #
-# 1. Run the control at more compute than Replace's: `-p control_steps 36` (three times
+# 1. Run the control at more compute than Replace's: `-p control_steps 42` (three times
 #    the main run's steps). Does Replace catch up with Accumulate when it trains as long?
 #
 # ```{dropdown} Solution
