@@ -63,9 +63,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
 	touch $@
 
-# Execute a chapter with papermill at its default parameters, or with PARAMS (only when it changed).
+# Execute a chapter with papermill at its default parameters, or with PARAMS (only when it changed):
+# one line per chapter, with its time.
 $(NBDIR)/%.ipynb: book/%.py $(LIBRARY) $(STAMP) $(PARAMS)
-	$(if $(SCHEDULER),COLLAPSE_SCHEDULER=$(SCHEDULER)) $(PY) -m collapse_lib.notebooks $< -o $@ $(if $(PARAMS),-f $(PARAMS))
+	@$(if $(SCHEDULER),COLLAPSE_SCHEDULER=$(SCHEDULER)) $(PY) -m collapse_lib.notebooks $< -o $@ $(if $(PARAMS),-f $(PARAMS))
 
 $(patsubst %,$(NBDIR)/%.ipynb,$(filter $(SUMMARY_PAGES),$(CHAPTERS))): \
 	$(patsubst %,$(NBDIR)/%.ipynb,$(filter-out $(SUMMARY_PAGES),$(CHAPTERS)))
@@ -100,7 +101,10 @@ notebooks: $(STAMP)
 	rm -rf _build/notebooks
 	$(PY) -m collapse_lib.book notebooks --repository "$(BOOK_REPOSITORY)" -o _build/notebooks
 
+# One line per chapter executed (its time), then the summary of this build.
+BUILD_STARTED := $(shell date +%s)
 book: $(NOTEBOOKS)
+	@$(PY) -m collapse_lib.notebooks --summary --since $(BUILD_STARTED)
 	$(MAKE) html
 
 # Re-run one chapter, e.g. make chapter CHAPTER=gaussian PARAMS=params/paper.yml (into the folder

@@ -78,7 +78,7 @@ T, K = p.n_generations, p.k
 #   relative to the truth's (population geneticists call it heterozygosity);
 # - `tv_distance`: the total-variation distance from the uniform truth.
 #
-# ```{literalinclude} ../collapse_lib/settings/discrete.py
+# ```{literalinclude} ../collapse_lib/settings/discrete/model.py
 # :pyobject: DiscreteTask
 # ```
 #

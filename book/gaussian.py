@@ -93,7 +93,7 @@ T = p.n_generations
 # this fast path against the point-by-point loop of {ref}`workflows`. The Bartlett factor,
 # built from its normals and chi-squares (the fast path passes those of all seeds at once):
 #
-# ```{literalinclude} ../collapse_lib/settings/gaussian.py
+# ```{literalinclude} ../collapse_lib/settings/gaussian/model.py
 # :pyobject: bartlett_from
 # ```
 

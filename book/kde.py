@@ -110,7 +110,7 @@ shown = sorted({1, min(10, T), T})  # generations whose points are drawn
 # the workflow, see {ref}`workflows`), records the mean negative log-density of a held-out
 # set of `n_test` **real** points, `test_nll`, and draws $n$ new points from the fit.
 #
-# ```{literalinclude} ../collapse_lib/settings/kde.py
+# ```{literalinclude} ../collapse_lib/settings/kde/model.py
 # :pyobject: KDETask.sample
 # :dedent: 4
 # ```

@@ -80,7 +80,7 @@ SIGMA2 = 1.0 if 1.0 in p.sigma2s else p.sigma2s[0]  # the noise level the figure
 # over the test inputs is $\lVert \hat w_t - w^\star\rVert^2$, the excess risk, which is
 # what the theory predicts (`param_error` records it exactly).
 #
-# ```{literalinclude} ../collapse_lib/settings/linear_regression.py
+# ```{literalinclude} ../collapse_lib/settings/linear_regression/model.py
 # :pyobject: LinearRegressionTask
 # ```
 #

@@ -29,7 +29,7 @@ from .validation import ParameterError, did_you_mean
 
 __all__ = ["BOOK", "chapter_sources", "parameters_cell", "chapter_parameter_names", "chapter_defaults",
            "chapter_comments", "load_params", "check_chapter_params", "params_path", "chapter_values",
-           "ChapterParameters", "chapter_parameters"]
+           "ChapterParameters", "chapter_parameters", "chapter_source"]
 
 #: The folder of the chapter sources.
 BOOK = ROOT / "book"
@@ -40,16 +40,32 @@ def chapter_sources(book_dir: Path = BOOK) -> list[Path]:
     return sorted(p for p in book_dir.glob("*.py") if p.read_text().startswith("# ---"))
 
 
+def _is_chapter(path: Path) -> bool:
+    """Whether ``path`` is a chapter source: a jupytext percent ``.py`` notebook."""
+    try:
+        return path.suffix == ".py" and path.is_file() and path.read_text(encoding="utf-8").startswith("# ---")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _source(chapter: str | os.PathLike[str]) -> Path:
-    """A chapter's source: a path, or a chapter name (``book/<name>.py``)."""
+    """A chapter's source: a path to one, or a chapter name (``book/<name>.py``); anything else
+    is refused with the list of chapters."""
     path = Path(chapter)
-    if path.suffix != ".py":
+    if path.suffix != ".py" and not path.exists():
         path = BOOK / f"{chapter}.py"
-    if not path.is_file():
+    if not _is_chapter(path):
         names = [p.stem for p in chapter_sources()]
-        raise ParameterError(f"no chapter {str(chapter)!r}{did_you_mean(path.stem, names)}; "
-                             f"chapters: {', '.join(names)}")
+        what = ("is not a chapter source (a jupytext percent notebook book/<chapter>.py)" if Path(chapter).exists()
+                else f"names no chapter{did_you_mean(Path(chapter).stem, names)}")
+        raise ParameterError(f"{str(chapter)!r} {what}; chapters: {', '.join(names)}")
     return path
+
+
+def chapter_source(chapter: str | os.PathLike[str]) -> Path:
+    """The source of ``chapter`` (a path or a name), refusing anything that is not a chapter
+    (:class:`~collapse_lib.validation.ParameterError` listing the chapters)."""
+    return _source(chapter)
 
 
 def parameters_cell(chapter: str | os.PathLike[str]) -> str:
@@ -93,13 +109,30 @@ def load_params(path: str | os.PathLike[str] | None, chapter: str) -> dict[str, 
 
     A file is keyed by chapter when one of its keys is a chapter name or every value is a
     mapping; then a key that names no chapter is refused (:class:`ParameterError`, naming it
-    and the chapters).
+    and the chapters). A file that does not exist, or is not valid YAML, is refused naming
+    the file (and the line and column of the error).
     """
     import yaml
 
     if path is None:
         return {}
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"parameter file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ParameterError(f"parameter file {str(path)!r} cannot be read ({type(err).__name__}: {err})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        begun = getattr(err, "context_mark", None)
+        if begun is not None and mark is not None and begun.line != mark.line:
+            opened = re.sub(r"^while parsing (an? )?", "the ", getattr(err, "context", None) or "it")
+            problem += f"; {opened} began on line {begun.line + 1}"
+        raise ParameterError(f"{path}{where}: not valid YAML ({problem})") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of parameters (or of chapter names to parameters)")
     names = sorted(p.stem for p in chapter_sources())

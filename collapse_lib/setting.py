@@ -1,7 +1,8 @@
 """The setting protocol (chapter *How to run this book*).
 
 A *setting* (a task of the paper: Gaussian estimation, kernel density estimation, ...) is
-one module in :mod:`collapse_lib.settings` that defines ``SETTING``, a :class:`Setting`:
+one folder ``collapse_lib/settings/<name>/`` whose model module defines ``SETTING``, a
+:class:`Setting`:
 
 * ``name``, ``params`` (each a :class:`Param`: a checker from :mod:`collapse_lib.validation`
   and a default) and ``metrics`` (the columns it records per seed and generation);
@@ -13,10 +14,11 @@ one module in :mod:`collapse_lib.settings` that defines ``SETTING``, a :class:`S
   ``fast_options`` naming the workflow options beyond the paper it supports.
 
 :func:`~collapse_lib.simulate.simulate` owns the dispatch between the two. Adding a setting
-is one module plus one line in :data:`collapse_lib.settings.SETTINGS`; every other part of the library reaches
-settings only through :func:`get_setting`.
+is its folder plus one line in :data:`collapse_lib.registry.SETTINGS`; every other part of the
+library reaches settings only through the registry (:func:`collapse_lib.registry.get_setting`),
+and the machinery passes the :class:`Setting` object along instead of its name.
 
-:func:`fingerprint` hashes the source of everything that can change a setting's numbers
+:func:`collapse_lib.registry.fingerprint` hashes the source of everything that can change a setting's numbers
 (its module, the modules it imports from this package, the simulation machinery) and the
 versions of the packages whose random streams it uses: the result store keys on it, so a
 change to a setting makes its stored results stale, and a change to plotting or a chapter
@@ -62,7 +64,14 @@ class Setting:
     output, so that an impossible run fails at once. ``dependencies``: packages whose
     versions can change the numbers (numpy is always one). ``mixing_task(params)``: the task
     of the one-generation experiment of chapter *The value of synthetic data*, when the
-    setting takes part in it.
+    setting takes part in it. ``resources(params)``: what one task of a run with these
+    parameters asks a Dask scheduler for (``{"GPU": 1}`` for a language model on CUDA), or
+    None; workers must offer it (``dask worker ... --resources GPU=1``).
+
+    The time a run takes is estimated from the module ``cost`` of the setting's folder
+    (reached with ``collapse_lib.registry.part(name, "cost")``, kept outside the model so that
+    recalibrating it stales no stored result): ``seconds(workflow, n_generations, n_seeds,
+    params)``, measured on the machine the book is built on.
     """
 
     name: str
@@ -80,8 +89,16 @@ class Setting:
     memory: Callable[[str, int, int, dict[str, Any]], float] | None = None
     dependencies: tuple[str, ...] = ()
     mixing_task: Callable[[dict[str, Any]], Any] | None = None
+    resources: Callable[[dict[str, Any]], Mapping[str, float] | None] | None = None
     doc: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def task_resources(self, params: Mapping[str, Any]) -> dict[str, float] | None:
+        """What one task of a run with ``params`` asks a Dask scheduler for (None: nothing)."""
+        if self.resources is None:
+            return None
+        wanted = self.resources(dict(params))
+        return dict(wanted) if wanted else None
 
     def uses_fast_path(self, options: Mapping[str, Any]) -> bool:
         """Whether a run with these workflow ``options`` goes through the fast path."""

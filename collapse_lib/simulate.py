@@ -11,30 +11,31 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .registry import check_params, get_setting
+from .registry import SETTINGS, check_params, get_setting, part
 from .setting import Setting
-from .validation import ParameterError, check_bool, check_float, check_int, check_seeds
+from .validation import ParameterError, check_bool, check_duration, check_float, check_int, check_seeds
 from .workflows import check_workflow, run_chain
 
-__all__ = ["simulate", "check_run", "run_arrays", "memory_estimate", "available_memory"]
+__all__ = ["simulate", "check_run", "run_arrays", "memory_estimate", "available_memory", "time_estimate"]
 
 
-def check_run(setting: str, workflow: str, n_generations: int, seeds: int | Iterable[int],
+def check_run(setting: str | Setting, workflow: str, n_generations: int, seeds: int | Iterable[int],
               real_mix: float = 0.0, fresh_real: bool = False, **params: Any
               ) -> tuple[Setting, str, int, list[int], dict[str, Any], dict[str, Any]]:
     """Check the arguments of :func:`simulate` without running anything.
 
-    Returns ``(setting, workflow, n_generations, seeds, params, options)`` with the defaults
-    filled in; raises :class:`~collapse_lib.validation.ParameterError` naming the first bad
-    argument.
+    ``setting`` is a name or the :class:`Setting` itself. Returns ``(setting, workflow,
+    n_generations, seeds, params, options)`` with the defaults filled in; raises
+    :class:`~collapse_lib.validation.ParameterError` naming the first bad argument.
     """
-    spec = get_setting(setting)
+    spec = setting if isinstance(setting, Setting) else get_setting(setting)
     workflow = check_workflow(workflow)
     n_generations = check_int("n_generations", n_generations, minimum=1)
     seed_list = check_seeds(seeds)
@@ -91,6 +92,34 @@ def check_memory(spec: Setting, workflow: str, n_generations: int, n_seeds: int,
             "or run the seeds in several calls")
 
 
+def time_estimate(spec: Setting, workflow: str, n_generations: int, n_seeds: int,
+                  params: Mapping[str, Any]) -> float | None:
+    """Seconds a run takes in one process on the machine the book is built on, from the
+    setting's cost table (its folder's ``cost`` module); None where it has none."""
+    cost = part(spec.name, "cost") if spec.name in SETTINGS else None
+    if cost is None:
+        return None
+    seconds = cost.seconds(workflow, n_generations, n_seeds, dict(params))
+    return None if seconds is None else float(seconds)
+
+
+_BLAS: list[Any] = []  # (which packages that bring a BLAS were loaded, threadpoolctl controller)
+#: Packages whose import loads a BLAS library of its own.
+_BLAS_PACKAGES = ("numpy", "scipy.linalg", "sklearn", "torch")
+
+
+def one_blas_thread() -> Any:
+    """A context in which the BLAS libraries run on one thread: the thread count changes the
+    rounding of some operations, and a cluster's workers run one thread each, so every task
+    runs so, wherever it runs (chapter *How to run this book*)."""
+    from threadpoolctl import ThreadpoolController
+
+    loaded = tuple(name in sys.modules for name in _BLAS_PACKAGES)
+    if not _BLAS or _BLAS[0][0] != loaded:  # a BLAS loaded since: look for the libraries again
+        _BLAS[:] = [(loaded, ThreadpoolController())]
+    return _BLAS[0][1].limit(limits=1, user_api="blas")
+
+
 def _reference(spec: Setting, workflow: str, n_generations: int, seeds: list[int],
                params: dict[str, Any], options: dict[str, Any], progress: bool
                ) -> dict[str, np.ndarray]:
@@ -131,11 +160,12 @@ def run_arrays(spec: Setting, workflow: str, n_generations: int, seeds: list[int
     Returns ``name -> (S, T)`` arrays of the metrics and extra columns, after the
     setting's ``finish`` and the finiteness check.
     """
-    if spec.uses_fast_path(options) and not reference:
-        assert spec.fast is not None
-        arrays = dict(spec.fast(workflow, n_generations, seeds, params))
-    else:
-        arrays = _reference(spec, workflow, n_generations, seeds, params, options, progress)
+    with one_blas_thread():
+        if spec.uses_fast_path(options) and not reference:
+            assert spec.fast is not None
+            arrays = dict(spec.fast(workflow, n_generations, seeds, params))
+        else:
+            arrays = _reference(spec, workflow, n_generations, seeds, params, options, progress)
     if spec.finish is not None:
         arrays = spec.finish(arrays, params, n_generations)
     _check_finite(spec, arrays, seeds, params)
@@ -156,9 +186,9 @@ def _check_finite(spec: Setting, arrays: Mapping[str, np.ndarray], seeds: list[i
                 "use values of a smaller magnitude")
 
 
-def simulate(setting: str, workflow: str, *, n_generations: int, seeds: int | Iterable[int],
+def simulate(setting: str | Setting, workflow: str, *, n_generations: int, seeds: int | Iterable[int],
              real_mix: float = 0.0, fresh_real: bool = False, progress: bool = False,
-             **params: Any) -> pd.DataFrame:
+             allow_long: bool | None = None, **params: Any) -> pd.DataFrame:
     """Run ``workflow`` in ``setting`` for every seed; return the tidy results frame.
 
     ``seeds`` is an int k (seeds 0..k-1) or an iterable of distinct ints. Each seed is an
@@ -166,12 +196,19 @@ def simulate(setting: str, workflow: str, *, n_generations: int, seeds: int | It
     same frame, bit for bit, on one machine. ``real_mix`` and ``fresh_real`` are the
     workflow options beyond the paper (:class:`~collapse_lib.workflows.TrainingPool`).
 
+    A run estimated to take more than 10 minutes says so before it starts; one of more
+    than a few hours needs ``allow_long=True`` (or ``COLLAPSE_ALLOW_LONG=1``, or a yes at a
+    terminal) (:func:`~collapse_lib.validation.check_duration`).
+
     >>> simulate("gaussian", "accumulate", n_generations=100, seeds=range(100),
     ...          d=10, n=100, sigma2=1.0)  # doctest: +SKIP
     """
     progress = check_bool("progress", progress)
     spec, workflow, n_generations, seed_list, values, options = check_run(
         setting, workflow, n_generations, seeds, real_mix, fresh_real, **params)
+    check_duration(f"setting '{spec.name}', workflow '{workflow}', {n_generations} generations x "
+                   f"{len(seed_list)} seeds", time_estimate(spec, workflow, n_generations, len(seed_list), values),
+                   allow_long)
     arrays = run_arrays(spec, workflow, n_generations, seed_list, values, options, progress)
     return tidy_frame(spec, workflow, n_generations, seed_list, values, options, arrays)
 

@@ -7,7 +7,10 @@ parameter and what is allowed (explained in the chapter *How to run this book*).
 
 from __future__ import annotations
 
+import itertools
 import numbers
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +22,10 @@ __all__ = [
     "check_int_list",
     "check_float_list",
     "check_seeds",
+    "check_distinct",
+    "check_duration",
+    "format_duration",
+    "MAX_SEEDS",
     "check_bool",
     "check_str",
     "did_you_mean",
@@ -156,34 +163,131 @@ def check_float_list(name: str, value: Any, *, minimum: float | None = None,
 
 #: The largest seed: seeds are stored as 64-bit signed integers.
 MAX_SEED = 2**63 - 1
+#: The most seeds one call runs (each seed is a chain with its row per generation: more would
+#: not fit in memory; split a larger study into calls with lists of seeds).
+MAX_SEEDS = 10**7
+
+
+def _too_many(name: str, count: Any) -> ParameterError:
+    return ParameterError(f"parameter '{name}' must be at most {MAX_SEEDS:,} seeds in one call; got {count:,}. "
+                          "Run a larger study as several calls, each with a list of seeds")
 
 
 def check_seeds(seeds: Any, name: str = "seeds") -> list[int]:
     """Normalise ``seeds``: an int k means seeds 0..k-1; an iterable gives the seeds themselves.
 
-    Seeds must be distinct non-negative integers (each seed is an independent chain).
+    Seeds must be distinct integers in 0 .. 2**63 - 1 (each seed is an independent chain,
+    stored as a 64-bit integer), at most :data:`MAX_SEEDS` of them: the count is checked
+    before any list is built.
     """
     if isinstance(seeds, bool):
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")
     if isinstance(seeds, numbers.Integral):
-        if seeds > MAX_SEED + 1:
-            raise ParameterError(f"parameter '{name}' must be at most 2**63 seeds; got {seeds}")
         if seeds < 1:
             raise ParameterError(f"parameter '{name}' must be a positive int (that many seeds) or a "
                                  f"list of ints >= 0; got {seeds}")
+        if seeds > MAX_SEEDS:
+            raise _too_many(name, int(seeds))
         return list(range(int(seeds)))
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise ParameterError(f"parameter '{name}' must be a positive int or a list of ints >= 0; "
                              f"got {_describe(seeds)}")
-    out = check_int_list(name, list(seeds), minimum=0)
+    if isinstance(seeds, range):
+        count = max(0, -(-(seeds.stop - seeds.start) // seeds.step))
+        if count > MAX_SEEDS:
+            raise _too_many(name, count)
+    elif hasattr(seeds, "__len__") and len(seeds) > MAX_SEEDS:
+        raise _too_many(name, len(seeds))
+    items = list(itertools.islice(seeds, MAX_SEEDS + 1))
+    if len(items) > MAX_SEEDS:
+        raise _too_many(name, len(items))
+    out = check_int_list(name, items, minimum=0)
     big = [s for s in out if s > MAX_SEED]
     if big:
         raise ParameterError(f"parameter '{name}' must hold seeds below 2**63 (they are stored as 64-bit "
                              f"integers); got {big[0]}")
     if len(set(out)) != len(out):
-        raise ParameterError(f"parameter '{name}' must not repeat a seed; got {out}")
+        seen: set[int] = set()
+        twice = next(s for s in out if s in seen or seen.add(s))
+        raise ParameterError(f"parameter '{name}' must not repeat a seed; seed {twice} appears "
+                             f"{out.count(twice)} times")
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_distinct(name: str, values: Sequence[Any], what: str = "parameter") -> list[Any]:
+    """Return ``values`` as a list if no value repeats, else raise naming the repeated one
+    (a repeated value would run, and return, the same rows twice)."""
+    items = list(values)
+    for i, value in enumerate(items):
+        if any(_same(value, other) for other in items[:i]):
+            raise ParameterError(f"{what} '{name}' repeats the value {value!r}: give each value once")
+    return items
+
+
+# --- how long a run may take ------------------------------------------------------------
+
+#: A run estimated to take longer than this (seconds) says so before it starts.
+ANNOUNCE_SECONDS = 600.0
+#: A run estimated to take longer than this needs ``allow_long=True`` (or a yes at a terminal).
+LONG_SECONDS = 3 * 3600.0
+#: Environment variable that gives ``allow_long=True`` to every run (chapters, scripts).
+ALLOW_LONG_ENV = "COLLAPSE_ALLOW_LONG"
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as a person says it: "40 s", "25 min", "3.2 h", "4.5 days"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.2g} h"
+    days = seconds / 86400
+    if days < 730:
+        return f"{days:.2g} days" if days < 10 else f"{days:.0f} days"
+    return f"{days / 365.25:,.0f} years"
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def check_duration(what: str, seconds: float | None, allow_long: Any = None) -> str:
+    """Announce a long run before it starts, and refuse a very long one unless asked for.
+
+    ``seconds`` is the run's estimate (None: unknown, nothing is said). Above
+    :data:`ANNOUNCE_SECONDS` the estimate is printed (it shows in a chapter's output) and
+    returned, in words, for a progress bar; above :data:`LONG_SECONDS` the run needs
+    ``allow_long=True``, or ``COLLAPSE_ALLOW_LONG=1`` in the environment, or a yes typed at
+    a terminal; otherwise :class:`ParameterError` says how long and how to ask for it.
+    """
+    if allow_long is None:
+        allow_long = os.environ.get(ALLOW_LONG_ENV, "").strip().lower() in ("1", "true", "yes")
+    allow_long = check_bool("allow_long", allow_long)
+    if seconds is None or seconds < ANNOUNCE_SECONDS:
+        return ""
+    estimate = f"about {format_duration(seconds)}"
+    text = f"{what}: {estimate} of computing, estimated from the setting's measured cost"
+    if seconds >= LONG_SECONDS and not allow_long:
+        question = f"{text}. Run it? [y/N] "
+        if not (_interactive() and input(question).strip().lower() in ("y", "yes")):
+            raise ParameterError(
+                f"{text}, more than the {format_duration(LONG_SECONDS)} a run may take unasked. Pass "
+                f"allow_long=True (a chapter: `python -m collapse_lib.notebooks ... --allow-long`, or "
+                f"{ALLOW_LONG_ENV}=1 in the environment), or make the run smaller")
+    print(f"{text}.", flush=True)
+    return estimate
 
 
 # --- chapter parameter specs -------------------------------------------------------------

@@ -142,3 +142,78 @@ def test_strip_progress_keeps_warnings_and_errors():
     assert _stderr(nb) == ["x.py:3: RuntimeWarning: overflow\n  y = 2**x\n", "UserWarning: small n\n"]
     assert outputs[2]["text"] == "12/24 done\n" and outputs[3]["evalue"] == "bad"
     assert strip_progress(nb) == 0
+
+
+@pytest.mark.parametrize("output", ["/dev/full", "folder", "fifo"])
+def test_runner_refuses_an_output_that_is_not_a_file_before_running(tmp_path, output):
+    import os
+    import stat
+
+    target = Path(output) if output.startswith("/") else tmp_path / output
+    if output == "folder":
+        target.mkdir()
+    elif output == "fifo":
+        os.mkfifo(target)
+    proc = _runner("book/gaussian.py", "-o", str(target))
+    assert proc.returncode == 2 and "only a regular file or a new path is written" in proc.stderr, proc.stderr
+    assert proc.stdout == "" and (stat.S_ISCHR(os.stat(target).st_mode) if output == "/dev/full" else True)
+    assert target.exists() and not target.is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["README.md"], "'README.md' is not a chapter source (a jupytext percent notebook book/<chapter>.py); "
+                    "chapters: accumulate,"),
+    (["gausian"], "'gausian' names no chapter (did you mean 'gaussian'?); chapters:"),
+    (["book/gaussian.py", "-f", "no-such-file.yml"], "-f: no parameter file 'no-such-file.yml'"),
+    (["book/gaussian.py", "-f", "BAD"], "bad.yml, line 3, column 16: not valid YAML (expected ',' or ']', but "
+                                        "got ':'; the flow sequence began on line 2)"),
+])
+def test_runner_refuses_what_is_not_a_chapter_or_a_parameter_file(tmp_path, args, message):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("gaussian:\n  seeds: [1, 2\n  n_generations: 3\n")
+    proc = _runner(*[str(bad) if a == "BAD" else a for a in args])
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+TINY = """# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+x = 1  # a number
+
+# %%
+import sys
+
+print(x + 1)
+print("a warning", file=sys.stderr)
+"""
+
+
+def test_runner_says_one_line_per_chapter_over_ipc_and_writes_a_readable_notebook(tmp_path):
+    import os
+    import stat
+
+    source, out = tmp_path / "tiny.py", tmp_path / "tiny.ipynb"
+    source.write_text(TINY)
+    proc = _runner(str(source), "-p", "x", "41", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "TCP" not in proc.stderr and "WARNING" not in proc.stderr, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tiny") and " s  -> " in lines[0], proc.stdout
+    cells = json.loads(out.read_text())["cells"]
+    assert any("42" in "".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    summary = _runner("--summary", "--since", "0")
+    assert summary.returncode == 0 and summary.stdout.startswith("chapters: ") and "tiny" in summary.stdout

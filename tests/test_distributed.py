@@ -147,16 +147,70 @@ def test_a_failing_task_names_its_cell_and_keeps_what_finished(cluster, tmp_path
     assert all(v == 1.0 for v in kept)
 
 
+def test_the_cluster_gives_the_local_frame_bit_for_bit(cluster):
+    """The grid where a cluster differed from this process by 1.4e-14 (chunks of 2 seeds on the
+    workers, one batch here): equal now, bit for bit."""
+    address, _ = cluster
+    grid = dict(grid={"dataset": ["moons", "circles"], "n": [32]}, fixed={"h": 0.1}, workflows="replace",
+                n_generations=200, seeds=list(range(12, 18)), seeds_per_task=2, progress=False)
+    pd.testing.assert_frame_equal(cl.run_grid("kde", scheduler=address, **grid), cl.run_grid("kde", **grid))
+
+
 def test_gpu_tasks_ask_for_a_gpu_and_bad_schedulers_are_refused(cluster):
     from collapse_lib import grid as G
 
     address, client = cluster
-    job = ("lm", "replace", 2, [0], {"device": "cuda"}, {}, False)
-    assert G._resources(job) == {"GPU": 1}
-    assert G._resources(("lm", "replace", 2, [0], {"device": "cpu"}, {}, False)) is None
+    lm = cl.get_setting("lm")
+    assert G.Job(lm, "replace", 2, (0,), {"device": "cuda"}, {}).resources() == {"GPU": 1}
+    assert G.Job(lm, "replace", 2, (0,), {"device": "cpu"}, {}).resources() is None
     with pytest.raises(ParameterError, match="no worker of the cluster offers them.*--resources GPU=1"):
         G._check_resources(client, [{"GPU": 1}])
     with pytest.raises(ParameterError, match="parameter 'scheduler': no Dask scheduler answers"):
         cl.run_grid("kde", scheduler=f"tcp://127.0.0.1:{_free_port()}", **KDE)
     with pytest.raises(ParameterError, match="parameter 'scheduler' must be an address"):
         cl.run_grid("kde", scheduler=42, **KDE)
+    with pytest.raises(ParameterError, match="must be the address of a Dask scheduler.*got 'not-an-address'"):
+        cl.run_grid("kde", scheduler="not-an-address", **KDE)
+
+
+def test_a_tls_cluster_as_running_md_starts_it(tmp_path):
+    """The TLS set-up of chapter *How to run this book*: a scheduler bound to one interface with
+    certificates, a worker, a client with distributed.security.Security, and a chapter-style
+    run that reads the certificates from the environment (dask's configuration)."""
+    from distributed import Client
+    from distributed.security import Security
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=collapse-test"], check=True, capture_output=True)
+    tls = ["--tls-ca-file", str(cert), "--tls-cert", str(cert), "--tls-key", str(key)]
+    port = _free_port()
+    address = f"tls://127.0.0.1:{port}"
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--protocol", "tls", "--no-dashboard", *tls], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
+                                       "--no-dashboard", *tls], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))
+        security = Security(tls_ca_file=str(cert), tls_client_cert=str(cert), tls_client_key=str(key),
+                            require_encryption=True)
+        small = {**KDE, "seeds": 2, "grid": {"dataset": ["moons"], "n": [100]}}
+        with Client(address, security=security, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+            pd.testing.assert_frame_equal(cl.run_grid("kde", scheduler=client, **small), cl.run_grid("kde", **small))
+        env = {**os.environ, "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(cert),
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(cert),
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(key), "COLLAPSE_SCHEDULER": address}
+        script = f"import collapse_lib as cl; print(cl.run_grid('kde', **{small!r}).attrs['tasks'])"
+        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout.strip() == "6", proc.stderr[-2000:]
+        with pytest.raises(ParameterError, match="no Dask scheduler answers"):
+            cl.run_grid("kde", scheduler=address.replace("tls://", "tcp://"), **small)  # no plain text accepted
+    finally:
+        for proc in reversed(procs):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=30)

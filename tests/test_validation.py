@@ -119,3 +119,33 @@ def test_float_lists():
         check_float_list("x", [0.2, 1.5], minimum=0.0, maximum=1.0)
     with pytest.raises(ParameterError, match=r"must be a non-empty list of numbers"):
         check_float_list("x", "0.5")
+
+
+def test_seeds_are_bounded_before_any_list_is_built():
+    from collapse_lib.validation import MAX_SEEDS
+
+    for many in (MAX_SEEDS + 1, 2**63, 10**30, range(2**64), np.arange(MAX_SEEDS + 1)):
+        with pytest.raises(ParameterError, match=f"at most {MAX_SEEDS:,} seeds"):
+            check_seeds(many)
+    with pytest.raises(ParameterError, match="seed 3 appears 2 times"):
+        check_seeds([1, 3, 3])
+    with pytest.raises(ParameterError, match="below 2\\*\\*63"):
+        check_seeds([2**63])
+    assert check_seeds(iter([4, 2])) == [4, 2]
+
+
+def test_check_duration_announces_and_refuses(monkeypatch, capsys):
+    from collapse_lib.validation import check_duration, format_duration
+
+    monkeypatch.delenv("COLLAPSE_ALLOW_LONG", raising=False)
+    assert [format_duration(s) for s in (5, 600, 7200, 86400 * 5)] == ["5 s", "10 min", "2 h", "5 days"]
+    assert check_duration("a run", 30.0) == "" and check_duration("a run", None) == ""
+    assert check_duration("a run", 1200.0) == "about 20 min"
+    assert "a run: about 20 min of computing" in capsys.readouterr().out
+    with pytest.raises(ParameterError, match="a run: about 5 h of computing.*allow_long=True"):
+        check_duration("a run", 5 * 3600.0)
+    assert check_duration("a run", 5 * 3600.0, allow_long=True) == "about 5 h"
+    monkeypatch.setenv("COLLAPSE_ALLOW_LONG", "1")
+    assert check_duration("a run", 5 * 3600.0) == "about 5 h"
+    with pytest.raises(ParameterError, match="parameter 'allow_long' must be True or False"):
+        check_duration("a run", 5.0, allow_long="yes")

@@ -593,6 +593,7 @@ SETTING = Setting(
     may_be_nan=frozenset({"acceptance_rate"}),
     columns=EXTRA,
     dependencies=("torch", "transformers", "tokenizers"),
+    resources=lambda p: {"GPU": 1} if p["device"] == "cuda" else None,  # a task on CUDA asks for a GPU worker
     # one chain per task: a language-model chain takes minutes; the seeds of a unit run here
     # together (the fast path), each with the numbers it has alone
     extra={"seeds_per_task": 1, "example": EXAMPLE},

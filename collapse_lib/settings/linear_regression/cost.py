@@ -1,0 +1,22 @@
+"""How long a linear-regression run takes (the estimate printed before long runs; see
+:func:`collapse_lib.validation.check_duration`).
+
+Microseconds per seed and generation of the fast path in one process, measured with
+``benchmarks/bench_cost.py`` on the 2-core machine the book is built on (d up to 100, n up to
+1000; good to a factor of about 2). Kept out of :mod:`.model`, so that recalibrating it
+stales no stored result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def seconds(workflow: str, n_generations: int, n_seeds: int, params: dict[str, Any]) -> float:
+    """Seconds ``n_seeds`` chains of ``n_generations`` take in one process."""
+    d, n = params["d"], params["n"]
+    if workflow == "accumulate-subsample":
+        micro = 65.0 + 0.0106 * n * d  # a least-squares fit on the rows each subsample picks
+    else:
+        micro = 6.0 + 0.0018 * n * d + 0.002 * n
+    return 1e-6 * micro * n_seeds * n_generations
