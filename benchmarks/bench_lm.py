@@ -1,35 +1,39 @@
-"""Benchmark: the language model's fine-tuning, sampling and scoring throughput, before and after.
+"""Benchmark: language-model chains one at a time against chains batched together.
 
-    .venv/bin/python benchmarks/bench_lm.py [--before REV] [--repeats 2] [--n 320]
+    .venv/bin/python benchmarks/bench_lm.py [--chains 5] [--repeats 2] [--params FILE]
 
-Measures tokens per second, side by side in one process on the same model and data, for
+At the parameters of chapter *Language models* (its defaults, or those of ``--params``, a
+parameter file keyed by chapter), ``--chains`` chains (default: the chapter's seeds) each
+fine-tune a copy of the base on their own ``n`` real examples (the steps of one generation),
+sample ``n`` well-formed examples and score the held-out set, three ways, side by side in
+one process, rounds alternating (best of ``--repeats``):
 
-* **before**: the language-model code of git revision ``REV`` (default ``HEAD``, read with
-  ``git show`` into a temporary module), with the activation that code built (GPT-2's
-  ``gelu_new``), at 1 torch thread, the chapter's old default, and at 2;
-* **after**: this tree's code (fused GELU, the key-value-cached :class:`GPT2Decoder` with
-  inverse-CDF draws) at 1 thread and at 2, the chapter's default now.
+* **one at a time, transformers**: each chain alone through the model's own forward pass
+  (``collapse_lib.settings.lm.model``: ``fine_tune``, ``sample_examples`` with its cached
+  decoder, ``mean_loss``), the path every chain took before chains were batched, and the
+  path of any model that is not a GPT-2;
+* **one at a time, stacked**: each chain alone through the batched engine
+  (``collapse_lib.settings.lm.chains`` with one chain): what the reference loop runs now;
+* **batched**: all chains as one computation, one optimiser step for all.
 
-Each configuration fine-tunes a copy of the chapter's base model for the steps two epochs
-of ``--n`` examples take (batches of 32), samples ``--n`` documents from the fine-tuned
-model and scores ``--n`` held-out verses; rows alternate over ``--repeats`` rounds and the
-best round is kept, so that every configuration sees the same machine. It then measures
-what this CPU delivers in a plain float32 matrix product of the model's shapes, and
-prints each workload's arithmetic rate against it: about ``6 N`` floating-point
-operations per token to train a model of ``N`` parameters, ``2 N`` to run it forward.
-Run it on an otherwise idle machine; on a busy one, read only the ratios.
+It prints chains per second and tokens per second for each, the speed-ups, and what bounds
+each workload: its arithmetic rate (about ``6 N`` floating-point operations per token trained,
+``2 N`` per token run forward, for ``N`` parameters) against what this CPU delivers in a
+plain float32 matrix product of the model's shapes. Run it under the machine's lock; on a
+busy machine read only the ratios. Writes the table to benchmarks/results/lm.md (and the
+numbers to lm.json).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import importlib.util
-import subprocess
+import json
+import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
@@ -37,55 +41,73 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collapse_lib.settings.lm import model as after  # noqa: E402
+from collapse_lib.settings.lm import chains as CH  # noqa: E402
+from collapse_lib.settings.lm import model as M  # noqa: E402
 from collapse_lib.settings.lm import task as lmtask  # noqa: E402
 
-
-def load_revision(rev: str):
-    """``collapse_lib/settings/lm/model.py`` as it was at ``rev``, imported as a module."""
-    source = subprocess.run(["git", "show", f"{rev}:collapse_lib/settings/lm/model.py"], cwd=ROOT,
-                            check=True, capture_output=True, text=True).stdout
-    source = source.replace("from .data import", "from collapse_lib.settings.lm.data import")
-    folder = Path(tempfile.mkdtemp(prefix="bench_lm_"))
-    path = folder / "lm_model_before.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("lm_model_before", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lm_model_before"] = module
-    spec.loader.exec_module(module)
-    return module
+WORK = ("fine-tune", "sample", "score")
 
 
-def with_activation(model, name: str):
-    """A copy of ``model`` whose MLPs use the activation ``name`` (same function, other kernel)."""
-    from transformers.activations import ACT2FN
+def chapter_settings(params_file: str) -> tuple[dict, int]:
+    """The language-model parameters of the chapter (defaults, or a parameter file) and its seeds."""
+    from collapse_lib.chapters import chapter_values
+    from collapse_lib.validation import check_seeds
 
-    out = copy.deepcopy(model)
-    out.config.activation_function = name
-    for block in out.transformer.h:
-        block.mlp.act = ACT2FN[name]
-    return out
+    values = chapter_values("language_models", params_file)
+    spec = lmtask.SETTING.params
+    settings = lmtask.check_params({k: v for k, v in values.items() if k in spec})
+    return settings, len(check_seeds(values["seeds"]))
 
 
-def measure(M, model, tokenizer, train, test, threads: int, sample_batch: int) -> dict[str, float]:
-    """Tokens per second of fine-tuning, sampling and scoring with module ``M`` at ``threads``."""
-    _, _, pad = after._special_ids(tokenizer)
+def run(mode: str, task: lmtask.LMTask, sets: list[list[list[int]]], p: dict) -> dict[str, tuple[float, int]]:
+    """Seconds and tokens of each workload for all chains, in ``mode``."""
+    C = len(sets)
+    rngs = [np.random.default_rng([c, 1]) for c in range(C)]
+    recipe = dict(epochs=p["epochs"], steps=p["steps"], batch_size=p["batch_size"], lr=p["lr"], warmup=p["warmup"],
+                  weight_decay=p["weight_decay"], clip=p["clip"], pad_id=task.pad_id)
+    sample = dict(batch_size=p["sample_batch"], max_new_tokens=p["max_new_tokens"] or task.max_len - 1,
+                  keep=task._keep)
     out = {}
-    with M.torch_threads(threads):
-        tuned, stats = M.fine_tune(model, train, rng=np.random.default_rng(0), pad_id=pad, epochs=2.0,
-                                   batch_size=32, lr=2e-3, warmup=5)
-        out["fine-tune"] = stats.tokens_seen / stats.seconds
-        s = M.sample_examples(tuned, tokenizer, len(train), rng=np.random.default_rng(1), batch_size=sample_batch,
-                              max_new_tokens=127)
-        out["sample"] = s.tokens / s.seconds
+    with M.torch_threads(p["threads"]):
         started = time.perf_counter()
-        M.mean_loss(tuned, test, batch_size=64, pad_id=pad)
-        out["score"] = sum(len(t) - 1 for t in test) / (time.perf_counter() - started)
+        if mode == "transformers":
+            models = [M.fine_tune(task.base, s, rng=r, **recipe) for s, r in zip(sets, rngs)]
+            stacks = None
+            tokens = sum(st.tokens_seen for _, st in models)
+        else:
+            stacks = []
+            tokens = 0
+            groups = [[c] for c in range(C)] if mode == "stacked" else [list(range(C))]
+            for g in groups:
+                stack = CH.Stack.of(task.base, len(g))
+                stats = CH.train_chains(stack, [sets[c] for c in g], [rngs[c] for c in g], **recipe)
+                stacks.append(stack)
+                tokens += sum(st.tokens_seen for st in stats)
+        out["fine-tune"] = (time.perf_counter() - started, tokens)
+        started = time.perf_counter()
+        if stacks is None:
+            got = [M.sample_examples(m, task.tokenizer, p["n"], rng=r, **sample) for (m, _), r in zip(models, rngs)]
+        else:
+            got, i = [], 0
+            for stack in stacks:
+                got += CH.sample_chains(stack, task.tokenizer, [p["n"]] * stack.count,
+                                        rngs=rngs[i:i + stack.count], **sample)
+                i += stack.count
+        out["sample"] = (time.perf_counter() - started, sum(s.tokens for s in got))
+        started = time.perf_counter()
+        n_tok = sum(len(s) - 1 for s in task.test)
+        if stacks is None:
+            for m, _ in models:
+                M.mean_loss(m, task.test, batch_size=p["eval_batch"], pad_id=task.pad_id)
+        else:
+            for stack in stacks:
+                CH.score_chains(stack, task.test, batch_size=p["eval_batch"], pad_id=task.pad_id)
+        out["score"] = (time.perf_counter() - started, C * n_tok)
     return out
 
 
-def matmul_gflops(threads: int, rows: int, inner: int, cols: int, repeats: int = 50) -> float:
-    with after.torch_threads(threads):
+def matmul_gflops(threads: int, rows: int, inner: int, cols: int, repeats: int = 20) -> float:
+    with M.torch_threads(threads):
         a, b = torch.randn(rows, inner), torch.randn(inner, cols)
         a @ b
         started = time.perf_counter()
@@ -96,46 +118,65 @@ def matmul_gflops(threads: int, rows: int, inner: int, cols: int, repeats: int =
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", default="HEAD", help="git revision of the 'before' code (default HEAD)")
+    parser.add_argument("--chains", type=int, default=0, help="chains (default: the chapter's seeds)")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--n", type=int, default=320, help="examples fine-tuned on, documents sampled, verses scored")
+    parser.add_argument("--params", default="", help="a parameter file keyed by chapter (default: the chapter's)")
     args = parser.parse_args()
 
-    before = load_revision(args.before)
-    params = lmtask.check_params({"n": args.n, "n_test": args.n})
-    base, tokenizer, meta = lmtask.load_base(params)
-    task = lmtask.LMTask(params)
-    train = task._encode(task.pool[:args.n])
-    test = task.test[:args.n]
-    n_params = meta["parameters"]
-    configs = {
-        f"before ({args.before}), 1 thread": (before, with_activation(base, "gelu_new"), 1, 250),
-        f"before ({args.before}), 2 threads": (before, with_activation(base, "gelu_new"), 2, 250),
-        "after, 1 thread": (after, base, 1, 500),
-        "after, 2 threads": (after, base, 2, 500),
-    }
-    best: dict[str, dict[str, float]] = {}
+    p, seeds = chapter_settings(args.params)
+    C = args.chains or seeds
+    task = lmtask.LMTask(p)
+    if not task.stacked:
+        sys.exit("the chapter's model is not a GPT-2: it runs one chain at a time")
+    pool = task._encode(task.pool)
+    rng = np.random.default_rng(0)
+    sets = [[pool[i] for i in rng.choice(len(pool), p["n"], replace=False)] for _ in range(C)]
+    steps = lmtask.steps_per_generation(p, p["n"])
+    n_params = task.base_meta["parameters"]
+    modes = {"one at a time, transformers": "transformers", "one at a time, stacked": "stacked",
+             f"batched ({C} chains)": "batched"}
+    best: dict[str, dict[str, tuple[float, int]]] = {}
     for _ in range(args.repeats):
-        for name, (M, model, threads, batch) in configs.items():
-            got = measure(M, model, tokenizer, train, test, threads, batch)
-            best[name] = {k: max(v, best.get(name, {}).get(k, 0.0)) for k, v in got.items()}
-    print(f"model: {n_params:,} parameters; {len(train)} examples, {len(test)} held-out verses; "
-          f"best of {args.repeats} rounds\n")
-    print(f"{'tokens per second':34s}{'fine-tune':>12s}{'sample':>12s}{'score':>12s}")
-    for name, row in best.items():
-        print(f"{name:34s}" + "".join(f"{row[k]:12,.0f}" for k in ("fine-tune", "sample", "score")))
-    first, last = best[next(iter(configs))], best["after, 2 threads"]
-    print(f"{'speed-up, after 2 / before 1':34s}" + "".join(f"{last[k] / first[k]:11.2f}x"
-                                                          for k in ("fine-tune", "sample", "score")))
-    tokens = 32 * float(np.mean([len(t) for t in train]))  # tokens in one training batch
-    print("\nwhat bounds each (GFLOP/s: 6N per token trained, 2N per token forward, N parameters)")
-    for threads in (1, 2):
-        peak = max(matmul_gflops(threads, int(tokens), 128, 512), matmul_gflops(threads, int(tokens), 128, 2048))
-        row = best[f"after, {threads} thread{'s' if threads > 1 else ''}"]
-        print(f"  {threads} thread(s): matmul of the model's shapes {peak:6.0f} GFLOP/s; fine-tune "
-              f"{6 * n_params * row['fine-tune'] / 1e9:5.1f}, sample {2 * n_params * row['sample'] / 1e9:5.1f}, "
-              f"score {2 * n_params * row['score'] / 1e9:5.1f} GFLOP/s")
-
+        for label, mode in modes.items():
+            got = run(mode, task, sets, p)
+            for k, (sec, tok) in got.items():
+                if label not in best or k not in best[label] or sec / max(tok, 1) < best[label][k][0] / max(
+                        best[label][k][1], 1):
+                    best.setdefault(label, {})[k] = (sec, tok)
+    lines = [f"model: {n_params:,} parameters; {C} chains of n = {p['n']} examples ({steps} steps of "
+             f"{p['batch_size']}), {p['n']} samples each, {len(task.test)} held-out examples; "
+             f"{p['threads']} torch threads; best of {args.repeats} rounds", ""]
+    lines.append(f"{'':32s}" + "".join(f"{k + ' chains/s':>20s}{'tokens/s':>10s}" for k in WORK))
+    for label, row in best.items():
+        lines.append(f"{label:32s}" + "".join(f"{C / row[k][0]:20.2f}{row[k][1] / row[k][0]:10,.0f}" for k in WORK))
+    rate = {label: {k: row[k][1] / row[k][0] for k in WORK} for label, row in best.items()}
+    names = list(modes)
+    for other in names[:2]:
+        lines.append(f"{'speed-up, batched / ' + other.split(', ')[1]:32s}" +
+                     "".join(f"{rate[names[2]][k] / rate[other][k]:19.2f}x{'':10s}" for k in WORK))
+    tokens = p["batch_size"] * float(np.mean([len(s) for s in sets[0]]))
+    lines += ["", "what bounds each (GFLOP/s: 6N per token trained, 2N per token forward, N parameters)"]
+    threads = p["threads"] or torch.get_num_threads()
+    cfg = task.base.config
+    shapes = [(cfg.n_embd, 3 * cfg.n_embd), (cfg.n_embd, 4 * cfg.n_embd), (cfg.n_embd, cfg.vocab_size)]
+    peak = max(matmul_gflops(threads, int(C * tokens), i, o) for i, o in shapes)
+    for label in names:
+        r = rate[label]
+        lines.append(f"  {label:30s} fine-tune {6 * n_params * r['fine-tune'] / 1e9:5.1f}, sample "
+                     f"{2 * n_params * r['sample'] / 1e9:5.1f}, score {2 * n_params * r['score'] / 1e9:5.1f}")
+    lines.append(f"  a float32 matrix product of the model's shapes ({C * tokens:.0f} rows; inner {cfg.n_embd}, "
+                 f"outer {', '.join(str(o) for _, o in shapes)}) on {threads} thread(s): {peak:.0f} GFLOP/s")
+    print("\n".join(lines))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lm.md").write_text("```text\n" + "\n".join(lines) + "\n```\n")
+    (out / "lm.json").write_text(json.dumps({
+        "parameters": n_params, "chains": C, "n": p["n"], "steps": steps, "threads": p["threads"],
+        "repeats": args.repeats, "matmul_gflops": peak,
+        "modes": {label: {k: {"seconds": row[k][0], "tokens": row[k][1], "chains_per_s": C / row[k][0],
+                              "tokens_per_s": row[k][1] / row[k][0]} for k in WORK} for label, row in best.items()},
+    }, indent=1))
+    print(f"written {out / 'lm.md'} and {out / 'lm.json'}")
 
 if __name__ == "__main__":
     main()

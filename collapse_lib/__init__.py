@@ -11,7 +11,7 @@ The folder shows the architecture:
   :mod:`~collapse_lib.grid` (:func:`run_grid`), :mod:`~collapse_lib.store` (the result
   store), :mod:`~collapse_lib.validation`;
 * what the chapters draw on: :mod:`~collapse_lib.theory` (closed forms),
-  :mod:`~collapse_lib.paper` (the paper's numbers and the comparison table),
+  :mod:`~collapse_lib.verdicts` (reference numbers with their sources, and the verdicts),
   :mod:`~collapse_lib.plotting` (the one plotting style), :mod:`~collapse_lib.compare`,
   :mod:`~collapse_lib.value`, and :mod:`~collapse_lib.notebooks` (the chapter runner).
 

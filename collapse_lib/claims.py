@@ -15,8 +15,10 @@ The machinery only: each setting's folder holds its own claims
   ``with_runs=False``); ``references`` replaces its reference numbers (the tests plant
   wrong ones); its chapter and the results page call the same function;
 * optionally ``HEADLINE`` (:class:`Headline`: one metric and cell that the cross-setting
-  comparisons use), ``BOUND`` (:class:`Bound`: Accumulate's pi^2/6 claim), and ``VIEWS``
-  (workflow -> :class:`View`: its panel in the chapters *Replace* and *Accumulate*).
+  comparisons use), ``BOUND`` (:class:`Bound`: Accumulate's pi^2/6 claim), ``VIEWS``
+  (workflow -> :class:`View`: its panel in the chapters *Replace* and *Accumulate*), and
+  ``value_claims(ctx) -> DataFrame`` (its rows of the family "value": the paper's value of
+  synthetic data beside the chapter *The value of synthetic data*).
 
 Across settings, this module adds the families that compare settings: the bound of
 Accumulate tested jointly over every cell (:func:`bound_claims`), the ordering of the
@@ -422,7 +424,8 @@ def ordering_claims(runs: Mapping[str, pd.DataFrame | None], values: Mapping[str
 
 def all_claims(ctx: Context, *, extra: Sequence[Callable[[Context], pd.DataFrame]] = ()) -> pd.DataFrame:
     """Every setting's claims in registry order, then the bound of Accumulate, the ordering of
-    the workflows, and the ``extra`` families (e.g. the value of synthetic data), with Holm's
+    the workflows, the value of synthetic data (each setting's ``value_claims``), and the
+    ``extra`` families (e.g. the value of synthetic data), with Holm's
     correction over every verdict (:func:`with_multiplicity`)."""
     frames, runs, values = [], {}, {}
     for name in SETTINGS:
@@ -435,6 +438,7 @@ def all_claims(ctx: Context, *, extra: Sequence[Callable[[Context], pd.DataFrame
         runs[name] = result.runs
     frames.append(bound_claims(runs))
     frames.append(ordering_claims(runs, values))
+    frames.extend(module.value_claims(ctx) for _, module in settings_with("value_claims"))
     frames.extend(f(ctx) for f in extra)
     frames = [f for f in frames if not f.empty]
     table = pd.concat(frames, ignore_index=True) if frames else empty_rows()

@@ -47,9 +47,10 @@ numbers depend on its seed and on the largest ``num_synthetic`` of the grid.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,6 @@ __all__ = [
     "fit_linear",
     "compare_predictors",
     "synthetic_benefit",
-    "t_half",
     "pm_text",
     "count_text",
     "benefit_wide",
@@ -144,22 +144,112 @@ def _head(data: Any, k: int) -> Any:
     return data[:k]
 
 
+class _PerSeed:
+    """Tasks of the protocol, one per seed, behind the interface of a batched task."""
+
+    batched = False
+
+    def __init__(self, tasks: list[Task]) -> None:
+        self.tasks = tasks
+
+    def sample_real(self, i: int, n: int, rng: np.random.Generator) -> Any:
+        return self.tasks[i].sample_real(n, rng)
+
+    def fit_many(self, jobs: list[tuple[int, Any, np.random.Generator]]) -> list[Any]:
+        return [self.tasks[i].fit(data, rng) for i, data, rng in jobs]
+
+    def sample_many(self, jobs: list[tuple[int, Any, int, np.random.Generator]]) -> list[Any]:
+        return [self.tasks[i].sample(model, n, rng) for i, model, n, rng in jobs]
+
+    def evaluate_many(self, jobs: list[tuple[int, Any]]) -> list[dict[str, float]]:
+        return [dict(self.tasks[i].evaluate(model)) for i, model in jobs]
+
+
+def _runner(make: Callable[[], Any], count: int) -> Any:
+    """A task that runs many fits at once (``batched`` True: one task for every seed, such
+    as the language model's), or per-seed tasks of the protocol behind the same interface."""
+    first = make()
+    if getattr(first, "batched", False):
+        return first
+    return _PerSeed([first] + [make() for _ in range(count - 1)])
+
+
+def _run_chunk(chunk: list[int], seed_list: list[int], gen_task: Any, learner_tasks: Mapping[str, Any],
+               results: dict[tuple[str, int, int, int], dict[str, float]], *, n_available: int, generator: str,
+               subset: str, pool_seed: int | None, cells: list[tuple[int, int]], bar: Any) -> None:
+    """The experiment for the seeds ``chunk`` (indices into ``seed_list``), into ``results``."""
+    max_syn = max(s for _, s in cells)
+    reals_used = sorted({r for r, _ in cells})
+    # 1. each seed's real data and its order
+    pools, orders = {}, {}
+    for i in chunk:
+        seed = seed_list[i]
+        rng_pool = seed_rngs(pool_seed if pool_seed is not None else seed)[0]
+        pools[i] = gen_task.sample_real(i, n_available, rng_pool)
+        orders[i] = seed_rngs(seed)[1].permutation(n_available) if subset == "random" else np.arange(n_available)
+    # 2. the generators and their synthetic data (each cell takes the first num_synthetic of one draw)
+    synth: dict[tuple[int, int], Any] = {}
+    if max_syn > 0:
+        if generator == "pool":
+            jobs = [(i, pools[i], np.random.default_rng([seed_list[i], 2])) for i in chunk]
+            reals = [None] * len(jobs)
+        else:
+            jobs = [(i, take_examples(pools[i], orders[i][:r]), np.random.default_rng([seed_list[i], 2, r]))
+                    for i in chunk for r in reals_used if r > 0]
+            reals = [r for _ in chunk for r in reals_used if r > 0]
+        models = gen_task.fit_many(jobs)
+        drawn = gen_task.sample_many([(i, m, max_syn, rng) for (i, _, rng), m in zip(jobs, models)])
+        del models
+        for (i, _, _), r, out in zip(jobs, reals, drawn):
+            for key in ([(i, x) for x in reals_used] if r is None else [(i, r)]):
+                synth[key] = out
+    # 3. the learners, one cell at a time (every seed of the chunk at once)
+    for r, s in cells:
+        datas = {}
+        for i in chunk:
+            parts = [take_examples(pools[i], orders[i][:r])]
+            if s > 0:
+                parts.append(_head(synth[(i, r)], s))
+            datas[i] = concat_examples(parts)
+        for label, task in learner_tasks.items():
+            jobs = [(i, datas[i], np.random.default_rng([seed_list[i], 3, r, s])) for i in chunk]
+            models = task.fit_many(jobs)
+            metrics = task.evaluate_many([(i, m) for (i, _, _), m in zip(jobs, models)])
+            del models
+            for i, values in zip(chunk, metrics):
+                info = getattr(synth.get((i, r)), "info", {}) if s > 0 else {}
+                results[(label, i, r, s)] = {**values, **{f"generator_{k}": v for k, v in info.items()}}
+        if bar is not None:
+            bar.update(len(chunk))
+
+
 def run_value(make: Callable[[], Task], cells: Sequence[tuple[int, int]], *, seeds: int | Iterable[int],
               n_available: int, generator: str = "pool", subset: str = "random",
               pool_seed: int | None = None, setting: str = "custom", design: str = "grid",
+              learners: Mapping[str, Callable[[], Task]] | None = None,
               progress: bool = False) -> pd.DataFrame:
-    """Run the mixing experiment for every seed and cell; one row per (seed, cell).
+    """Run the mixing experiment for every seed and cell; one row per (learner, seed, cell).
 
-    ``make()`` returns a fresh task (one per seed). ``cells`` are (num_real, num_synthetic)
-    pairs (:func:`grid_cells`, :func:`fixed_compute_cells`). ``n_available`` real examples
-    exist per seed (or in total, with ``pool_seed``: one data set shared by every seed, as a
-    real corpus is); a larger ``num_real`` is capped at it, flagged in the ``capped`` column
-    and warned about. ``generator``: ``"pool"`` (fit on all ``n_available`` real examples)
-    or ``"subset"`` (fit on the learner's ``num_real`` examples). ``subset``: ``"random"``
-    (a random subset per seed) or ``"first"`` (the first rows, the authors' choice).
+    ``make()`` returns a fresh task (one per seed): it draws the real data and is the
+    generator. ``cells`` are (num_real, num_synthetic) pairs (:func:`grid_cells`,
+    :func:`fixed_compute_cells`). ``n_available`` real examples exist per seed (or in
+    total, with ``pool_seed``: one data set shared by every seed, as a real corpus is); a
+    larger ``num_real`` is capped at it, flagged in the ``capped`` column and warned about.
+    ``generator``: ``"pool"`` (fit on all ``n_available`` real examples) or ``"subset"``
+    (fit on the learner's ``num_real`` examples: self-augmentation). ``subset``:
+    ``"random"`` (a random subset per seed) or ``"first"`` (the first rows, the authors'
+    choice). ``learners``: several learners fed by the same generators and the same
+    synthetic data, by label (the ``design`` column; default: the task of ``make``, labelled
+    ``design``).
+
+    A task may run many fits at once (attribute ``batched``: then ``make()`` is called once
+    and serves every seed, through ``fit_many``, ``sample_many`` and ``evaluate_many``; the
+    language model's is one); the numbers are those of the same fits run one by one.
 
     Columns: setting, design, generator, subset, seed, n_available, num_real_requested,
-    num_real, capped, num_synthetic, total, real_proportion, then the task's metrics.
+    num_real, capped, num_synthetic, total, real_proportion, then the task's metrics (and
+    what the generator's samples report, with the prefix ``generator_``, where
+    num_synthetic > 0).
     """
     seed_list = check_seeds(seeds)
     n_available = check_int("n_available", n_available, minimum=1)
@@ -180,45 +270,36 @@ def run_value(make: Callable[[], Task], cells: Sequence[tuple[int, int]], *, see
     if capped:
         warnings.warn(f"num_real {capped} exceed the {n_available} real examples that exist; "
                       f"capped at {n_available} (column 'capped')", CappedWarning, stacklevel=2)
-    max_syn = max(s for _, s in used)
-    reals_used = sorted({r for r, _ in used})
-    rows: list[dict[str, Any]] = []
-    iterator: Iterable[int] = seed_list
+    learner_makers = dict(learners) if learners else {design: make}
+    distinct = list(dict.fromkeys(used))
+    S = len(seed_list)
+    gen_task = _runner(make, S)
+    learner_tasks = {label: gen_task if maker is make else _runner(maker, S)
+                     for label, maker in learner_makers.items()}
+    # tasks of small numpy arrays run fastest on one BLAS thread; a batched task keeps its own
+    limits = contextlib.nullcontext() if gen_task.batched else threadpool_limits(1, user_api="blas")
+    results: dict[tuple[str, int, int, int], dict[str, float]] = {}
+    # a batched task takes every seed at once; tasks of the protocol one seed at a time
+    chunks = [list(range(S))] if gen_task.batched else [[i] for i in range(S)]
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(seed_list, desc=f"value {setting}", unit="seed", mininterval=1.0)
-    with threadpool_limits(1, user_api="blas"):
-        for seed in iterator:
-            task = make()
-            rng_pool = seed_rngs(pool_seed if pool_seed is not None else seed)[0]
-            pool = task.sample_real(n_available, rng_pool)
-            order = seed_rngs(seed)[1].permutation(n_available) if subset == "random" \
-                else np.arange(n_available)
-            synth_for: dict[int, Any] = {}
-            if generator == "pool" and max_syn > 0:
-                rng_gen = np.random.default_rng([seed, 2])
-                synth_all = task.sample(task.fit(pool, rng_gen), max_syn, rng_gen)
-                synth_for = {r: synth_all for r in reals_used}
-            elif max_syn > 0:
-                for r in reals_used:
-                    if r == 0:
-                        continue
-                    rng_gen = np.random.default_rng([seed, 2, r])
-                    synth_for[r] = task.sample(task.fit(take_examples(pool, order[:r]), rng_gen), max_syn, rng_gen)
-            done: dict[tuple[int, int], dict[str, float]] = {}
+        bar = tqdm(total=S * len(distinct), desc=f"value {setting}", unit="cell", mininterval=1.0)
+    with limits:
+        for chunk in chunks:
+            _run_chunk(chunk, seed_list, gen_task, learner_tasks, results, n_available=n_available,
+                       generator=generator, subset=subset, pool_seed=pool_seed, cells=distinct, bar=bar)
+    if bar is not None:
+        bar.close()
+    rows: list[dict[str, Any]] = []
+    for label in learner_makers:
+        for i, seed in enumerate(seed_list):
             for (req, s), (r, _) in zip(cells, used):
-                if (r, s) not in done:
-                    parts = [take_examples(pool, order[:r])]
-                    if s > 0:
-                        parts.append(_head(synth_for[r], s))
-                    data = concat_examples(parts)
-                    model = task.fit(data, np.random.default_rng([seed, 3, r, s]))
-                    done[(r, s)] = dict(task.evaluate(model))
-                rows.append({"setting": setting, "design": design, "generator": generator, "subset": subset,
+                rows.append({"setting": setting, "design": label, "generator": generator, "subset": subset,
                              "seed": seed, "n_available": n_available, "num_real_requested": req,
                              "num_real": r, "capped": req > r, "num_synthetic": s, "total": r + s,
-                             "real_proportion": r / (r + s), **done[(r, s)]})
+                             "real_proportion": r / (r + s), **results[(label, i, r, s)]})
     frame = pd.DataFrame(rows)
     frame.attrs["capped"] = capped
     return frame
@@ -313,9 +394,13 @@ def synthetic_benefit(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     """For each num_real: the loss without synthetic data, the best num_synthetic and its loss.
 
     Differences are paired within a seed (the same real subset with and without synthetic
-    data), so ``change`` (best minus none) has a 95% interval ``ci95`` of the paired mean;
-    ``helps`` is True when the whole interval is below zero. Needs num_synthetic = 0 in the grid.
+    data), so ``change`` (best minus none) has the 95% interval of a paired mean
+    (:func:`collapse_lib.stats.paired_difference`), ``low`` and ``high``, and ``ci95`` its
+    half-width; ``helps`` is True when the whole interval is below zero. Needs
+    num_synthetic = 0 in the grid.
     """
+    from .stats import paired_difference
+
     if not (frame["num_synthetic"] == 0).any():
         raise ParameterError("synthetic_benefit needs cells with num_synthetic = 0 as the baseline")
     rows = []
@@ -325,30 +410,18 @@ def synthetic_benefit(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
             continue
         means = part.groupby("num_synthetic")[metric].mean()
         best = int(means.idxmin())
-        diff = part[part["num_synthetic"] == best].set_index("seed")[metric] - base
-        diff = diff.replace([np.inf, -np.inf], np.nan).dropna()
-        half = 1.96 * diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else math.nan
+        mixed = part[part["num_synthetic"] == best].set_index("seed")[metric].reindex(base.index)
+        ok = np.isfinite(mixed.to_numpy()) & np.isfinite(base.to_numpy())
+        iv = paired_difference(mixed.to_numpy()[ok], base.to_numpy()[ok])
+        half = iv.half if best and iv.finite else (0.0 if not best else math.nan)
         rows.append({"num_real": int(r), "loss_real_only": float(base.mean()), "best_num_synthetic": best,
-                     "loss_best": float(means.loc[best]), "change": float(diff.mean()) if len(diff) else 0.0,
-                     "ci95": float(half) if best else 0.0,
-                     "helps": bool(best > 0 and diff.mean() + half < 0)})
+                     "loss_best": float(means.loc[best]), "change": float(iv.centre) if best else 0.0,
+                     "low": float(iv.low) if best else 0.0, "high": float(iv.high) if best else 0.0,
+                     "ci95": float(half), "helps": bool(best > 0 and iv.finite and iv.high < 0)})
     return pd.DataFrame(rows)
 
 
 # --- presentation (the chapter's tables and sentences) -------------------------------------
-
-def t_half(values: Any) -> float:
-    """Half-width of the 95% Student-t interval of the mean of ``values`` (NaN values left
-    out; NaN with fewer than two values). With few seeds it is wider than 1.96 standard
-    errors, as it should be: with two seeds the factor is 12.7."""
-    from scipy import stats
-
-    arr = np.asarray(values, dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if arr.size < 2:
-        return math.nan
-    return float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-
 
 def pm_text(mean: float, half: float, digits: int = 3, *, signed: bool = False) -> str:
     """``mean ± half`` as text with ``digits`` decimals (a minus sign, not a hyphen; no line
@@ -359,7 +432,14 @@ def pm_text(mean: float, half: float, digits: int = 3, *, signed: bool = False) 
 
 
 def count_text(k: int, m: int, noun: str = "") -> str:
-    """'none of the 6', '2 of the 6', 'all 6' (then ``noun``): a count out of ``m`` in words."""
+    """A count out of ``m`` in words, as a person writes it: ``"none of the 6 values"``,
+    ``"1 of the 6 values"``, ``"all 6 values"``; out of one, ``"the only value"`` or ``"no
+    value"`` (``noun`` is plural: "values", "cells", "curves"...)."""
+    if m == 1:
+        single = noun.replace("values", "value").replace("cells", "cell").replace("curves", "curve")
+        if not single:
+            return "the only one" if k == 1 else "none"
+        return f"the only {single}" if k == 1 else f"no {single}"
     head = "none of the" if k == 0 else f"all {m}" if k == m else f"{k} of the"
     text = head if k == m else f"{head} {m}"
     return f"{text} {noun}".rstrip()

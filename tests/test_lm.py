@@ -7,7 +7,9 @@ chapter's real run is checked by nbval on the smoke notebook.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import sys
 import types
 
@@ -44,7 +46,7 @@ def test_format_parse_round_trip(prompt):
         text = D.format_example(prompt, response)
         assert text.startswith("user: ")
         assert D.parse_example(text) == (prompt, response)
-        assert D.is_well_formed(text)
+        assert D.parse_example(text) is not None
 
 
 def test_prefix_is_removed_as_a_prefix_not_a_character_set():
@@ -65,13 +67,12 @@ def test_prefix_is_removed_as_a_prefix_not_a_character_set():
 ])
 def test_filter_rejects_malformed(bad):
     assert D.parse_example(bad) is None
-    assert not D.is_well_formed(bad)
 
 
 def test_filter_keeps_order_and_format_refuses_unparseable_pairs():
     good = [D.format_example(w, w.upper()) for w in WORDS]
     mixed = [good[0], "junk", good[1], "user: x", good[2]]
-    assert D.filter_well_formed(mixed) == good[:3]
+    assert [t for t in mixed if D.parse_example(t) is not None] == good[:3]
     with pytest.raises(ValueError):
         D.format_example("a\nassistant: b", "c")
     with pytest.raises(ValueError):
@@ -85,7 +86,7 @@ def test_kjv_corpus_splits_are_disjoint_and_fixed():
     assert (len(c.reserve), len(c.test), len(c.pool)) == (300, 500, 31_103 - 800)
     assert not (set(c.reserve) & set(c.test)) and not (set(c.test) & set(c.pool))
     assert not (set(c.reserve) & set(c.pool))
-    assert all(D.is_well_formed(x) for x in c.test)
+    assert all(D.parse_example(x) is not None for x in c.test)
     assert D.load_corpus("kjv", n_test=500, n_reserve=300).test == c.test  # a fixed split
     assert c.pool[0].startswith("user: ") and D.parse_example(c.pool[0])[0].count(":") == 1
     assert len(D.fortunes()) > 10_000
@@ -267,7 +268,7 @@ def test_hub_loader_reads_a_local_model_and_dataset_files(tiny, tmp_path):
     (tmp_path / "d.json").write_text(json.dumps({"train": rows}))
     for path in (tiny["data"], tmp_path / "d.json"):
         corpus = D.load_corpus(str(path), n_test=10)
-        assert len(corpus.test) == 10 and all(D.is_well_formed(x) for x in corpus.pool + corpus.test)
+        assert len(corpus.test) == 10 and all(D.parse_example(x) is not None for x in corpus.pool + corpus.test)
     corpus = D.load_corpus(str(tmp_path / "d.json"), n_test=10)
     assert corpus.dropped == 1 and len(corpus.pool) == 40
     with pytest.raises(ParameterError, match="no field"):
@@ -323,7 +324,7 @@ def test_lm_workflow_bookkeeping(toy_runs):
         assert np.isnan(acc[:, -1]).all() and ((acc[:, :-1] > 0) & (acc[:, :-1] <= 1)).all()
         sizes = [len(s) for s in df["samples"]]
         assert sizes == [40, 40, 3] * 2  # the synthetic data of t = 1, 2; display draws at T
-        assert all(D.is_well_formed(s) for row in df["samples"] for s in row)
+        assert all(D.parse_example(s) is not None for row in df["samples"] for s in row)
     # generation 1 fits the same real data under Replace and Accumulate (same seed)
     assert np.array_equal(toy_runs["replace"]["test_loss"].to_numpy()[[0, 3]],
                           toy_runs["accumulate"]["test_loss"].to_numpy()[[0, 3]])
@@ -343,7 +344,8 @@ def test_mixed_precision_runs_through_the_setting(tiny, toy_runs):
     half = cl.simulate("lm", "replace", n_generations=2, seeds=[0], **_toy_params(tiny, dtype="bfloat16"))
     full = toy_runs["replace"].iloc[:2]
     assert np.isfinite(half["test_loss"]).all()
-    assert half["test_loss"].iloc[0] == pytest.approx(full["test_loss"].iloc[0], rel=0.1)
+    # training in bfloat16 takes another path than in float32: close, not equal (nats per token)
+    assert half["test_loss"].iloc[0] == pytest.approx(full["test_loss"].iloc[0], abs=0.15)
 
 
 def test_lm_parameters_are_checked(tiny):
@@ -471,3 +473,183 @@ def test_device_auto_resolves_and_cuda_without_a_gpu_names_the_parameter(tiny, m
     assert set(df["device_used"]) == {"cpu"}
     with pytest.raises(ParameterError, match="parameter 'device' is 'cuda'.*sees no CUDA device"):
         lmtask.check_params({**_toy_params(tiny), "device": "cuda"})
+
+
+# --- chains run together -----------------------------------------------------------------------
+
+def _texts(count: int, seed: int, repeat: int = 2) -> list[str]:
+    """Toy examples whose responses repeat the prompt ``repeat`` times (longer with more)."""
+    rng = np.random.default_rng(seed)
+    return [D.format_example(w, " ".join([w] * int(k)) + ".")
+            for w, k in zip(rng.choice(WORDS, count), rng.integers(1, repeat + 1, count))]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_chain_does_not_depend_on_its_batch_mates(tiny, threads):
+    """The contract of the batched engine: a chain's fine-tuned weights, training loss, test
+    loss and samples are the same, bit for bit, when it runs alone and when it runs beside
+    other chains whose data, sequence lengths and sample counts differ (so the batch's packed
+    width, its padded attention batches and the rows of its decoder all change around it)."""
+    from collapse_lib.settings.lm import chains as CH
+
+    tok, base = tiny["tokenizer"], tiny["model"]
+    pad = tok.pad_token_id
+    own = M.encode(tok, _texts(40, 3))
+    mates = [M.encode(tok, _texts(40, 4, repeat=5)), M.encode(tok, _texts(40, 5, repeat=1))]  # up to 32 tokens
+    recipe = dict(steps=6, batch_size=8, lr=1e-2, warmup=2, pad_id=pad)
+    test = M.encode(tok, _texts(30, 9, repeat=4))
+    with M.torch_threads(threads):
+        alone = CH.Stack.of(base, 1)
+        (fa,) = CH.train_chains(alone, [own], [np.random.default_rng(0)], **recipe)
+        batch = CH.Stack.of(base, 3)
+        fb = CH.train_chains(batch, [mates[0], own, mates[1]],
+                             [np.random.default_rng(1), np.random.default_rng(0), np.random.default_rng(2)], **recipe)
+        for name, value in alone.params.items():
+            assert torch.equal(value[0], batch.params[name][1]), name
+        assert (fa.train_loss, fa.tokens_seen, fa.steps) == (fb[1].train_loss, fb[1].tokens_seen, fb[1].steps)
+        assert CH.score_chains(alone, test, batch_size=7, pad_id=pad)[0] == \
+            CH.score_chains(batch, test, batch_size=7, pad_id=pad)[1]
+        kw = dict(max_new_tokens=24, batch_size=16)
+        (sa,) = CH.sample_chains(alone, tok, [25], rngs=[np.random.default_rng(5)], **kw)
+        sb = CH.sample_chains(batch, tok, [40, 25, 10], rngs=[np.random.default_rng(6), np.random.default_rng(5),
+                                                               np.random.default_rng(7)], **kw)
+    assert sa.kept == sb[1].kept and (sa.generated, sa.well_formed, sa.tokens) == \
+        (sb[1].generated, sb[1].well_formed, sb[1].tokens)
+    assert fa.train_loss != fb[0].train_loss and sa.kept != sb[0].kept[:25]  # the mates are other chains
+    # a sequence longer than the model's positions would read its batch-mate's position embedding
+    too_long = [s for s in M.encode(tok, _texts(40, 4, repeat=6)) if len(s) > 32]
+    with pytest.raises(ValueError, match="longer than the model's 32 positions"):
+        batch.token_losses(CH.ChainBatch([too_long] * 3, torch.device("cpu"), pad))
+
+
+def test_the_stacked_model_computes_what_gpt2_computes(tiny):
+    """Per-token losses of the stacked engine against the model's own forward pass (to
+    float rounding), for two chains of packed sequences of different lengths; and a chain
+    written back into a GPT-2 holds the same weights."""
+    from collapse_lib.settings.lm import chains as CH
+
+    model, tok = tiny["model"], tiny["tokenizer"]
+    seqs = M.encode(tok, _texts(7, 1, repeat=5))
+    stack = CH.Stack.of(model, 2)
+    batch = CH.ChainBatch([seqs, seqs[2:5]], torch.device("cpu"), tok.pad_token_id)
+    losses = stack.token_losses(batch)
+    with torch.no_grad():
+        for c, part in enumerate([seqs, seqs[2:5]]):
+            start = 0
+            for s in part:
+                ids = torch.tensor([s])
+                ref = torch.nn.functional.cross_entropy(model(ids).logits[0, :-1], ids[0, 1:], reduction="none")
+                torch.testing.assert_close(losses[c, start:start + len(s) - 1], ref, atol=1e-5, rtol=1e-5)
+                assert losses[c, start + len(s) - 1] == 0  # no target after EOS
+                start += len(s)
+            assert (losses[c, start:] == 0).all()  # padding after the chain's tokens
+    back = stack.chain(1)
+    assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), model.state_dict().values()))
+
+
+def test_stacked_fine_tuning_lowers_the_loss_like_the_reference(tiny):
+    """The stacked engine and the model's own training loop run the same recipe (the same
+    batches): the losses they reach agree closely, and the base is untouched."""
+    from collapse_lib.settings.lm import chains as CH
+
+    tok, base = tiny["tokenizer"], _tiny_model(tiny["tokenizer"], seed=4)
+    seqs = M.encode(tok, [D.format_example(r["prompt"], r["response"]) for r in _records(64)])
+    snapshot = {k: v.clone() for k, v in base.state_dict().items()}
+    before = M.mean_loss(base, seqs, pad_id=tok.pad_token_id)
+    recipe = dict(steps=30, batch_size=16, lr=1e-2, warmup=5)
+    ref, st_ref = M.fine_tune(base, seqs, rng=np.random.default_rng(0), pad_id=tok.pad_token_id, **recipe)
+    stack = CH.Stack.of(base, 1)
+    (st,) = CH.train_chains(stack, [seqs], [np.random.default_rng(0)], pad_id=tok.pad_token_id, **recipe)
+    after = CH.score_chains(stack, seqs, pad_id=tok.pad_token_id)[0]
+    assert after < 0.5 * before
+    assert after == pytest.approx(M.mean_loss(ref, seqs, pad_id=tok.pad_token_id), rel=0.05)
+    assert st.tokens_seen == st_ref.tokens_seen and st.steps == st_ref.steps == 30
+    assert all(torch.equal(v, snapshot[k]) for k, v in base.state_dict().items())
+
+
+def test_adamw_is_torchs():
+    from collapse_lib.settings.lm.chains import _AdamW
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(3, 5, 4, generator=gen)
+    b = a.clone().requires_grad_(True)
+    a.requires_grad_(True)
+    ours = _AdamW([a], lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.1)
+    theirs = torch.optim.AdamW([b], lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.1, foreach=False)
+    for _ in range(4):
+        g = torch.randn(3, 5, 4, generator=gen)
+        a.grad, b.grad = g.clone(), g.clone()
+        ours.step(1.0)
+        theirs.step()
+    torch.testing.assert_close(a.detach(), b.detach(), atol=1e-7, rtol=1e-6)
+
+
+def test_stacked_mixed_precision_keeps_float32_weights(tiny):
+    """bfloat16 (the GPU recipe) runs on the CPU too: the products in bfloat16, the weights,
+    the optimiser state and the losses in float32; a base in bfloat16 is stacked in float32."""
+    from collapse_lib.settings.lm import chains as CH
+
+    tok = tiny["tokenizer"]
+    seqs = M.encode(tok, _texts(16, 2))
+    stack = CH.Stack.of(tiny["model"], 2)
+    batch = CH.ChainBatch([seqs, seqs[::-1]], torch.device("cpu"), tok.pad_token_id)
+    full, half = stack.token_losses(batch), stack.token_losses(batch, amp="bfloat16")
+    assert half.dtype == torch.float32 and not torch.equal(full, half)
+    torch.testing.assert_close(half.sum(), full.sum(), rtol=0.05, atol=0.0)
+    (st,) = CH.train_chains(CH.Stack.of(tiny["model"], 1), [seqs], [np.random.default_rng(0)], steps=3,
+                            batch_size=8, lr=1e-2, warmup=1, pad_id=tok.pad_token_id, amp="bfloat16")
+    assert math.isfinite(st.train_loss)
+    half_base = copy.deepcopy(tiny["model"]).to(torch.bfloat16)
+    assert all(v.dtype == torch.float32 for v in CH.Stack.of(half_base, 1).params.values())
+    with pytest.raises(ValueError, match="same number of steps"):
+        CH.train_chains(CH.Stack.of(tiny["model"], 2), [seqs, seqs[:4]], [np.random.default_rng(0)] * 2,
+                        epochs=1.0, batch_size=4, pad_id=tok.pad_token_id)
+
+
+@pytest.mark.parametrize("amp", ["bfloat16", "float16"])
+def test_the_gpu_recipe_runs_batched_on_the_cpu(tiny, amp):
+    """The CUDA path's arithmetic without a GPU: two chains fine-tuned, scored and sampled as
+    one batch under autocast in ``amp`` (CPU autocast runs the same batched products in that
+    dtype), so dtype errors of the mixed-precision code (caches, decoder, gathers) show here.
+    The weights stay float32 and every number is finite."""
+    from collapse_lib.settings.lm import chains as CH
+
+    tok = tiny["tokenizer"]
+    pad = tok.pad_token_id
+    seqs = [M.encode(tok, _texts(24, 2)), M.encode(tok, _texts(24, 3, repeat=4))]
+    stack = CH.Stack.of(tiny["model"], 2)
+    fits = CH.train_chains(stack, seqs, [np.random.default_rng(0), np.random.default_rng(1)], steps=3, batch_size=8,
+                           lr=1e-2, warmup=1, pad_id=pad, amp=amp)
+    assert all(math.isfinite(f.train_loss) for f in fits)
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in stack.params.values())
+    losses = CH.score_chains(stack, seqs[0], batch_size=8, pad_id=pad, amp=amp)
+    assert np.isfinite(losses).all() and losses.shape == (2,)
+    got = CH.sample_chains(stack, tok, [6, 3], rngs=[np.random.default_rng(2), np.random.default_rng(3)],
+                           max_new_tokens=24, batch_size=8, amp=amp)
+    assert [len(g.kept) for g in got] == [6, 3]
+
+
+def test_the_cuda_smoke_file_stops_at_once_without_a_gpu(monkeypatch):
+    """params/lm_cuda_smoke.yml asks for device 'cuda': without one, the chapter's parameter
+    check refuses it at once, naming the parameter, before anything is loaded or trained."""
+    from collapse_lib.chapters import chapter_values
+    from collapse_lib.settings.lm import task as lmtask
+
+    values = chapter_values("language_models", "params/lm_cuda_smoke.yml")
+    assert values["device"] == "cuda" and values["dtype"] == "bfloat16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ParameterError, match="parameter 'device' is 'cuda'.*sees no CUDA device"):
+        lmtask.check_params({k: v for k, v in values.items() if k in lmtask.SETTING.params})
+
+
+def test_small_test_sets_and_short_examples_are_refused_before_any_work(tmp_path, tiny):
+    """n_test below 10 and, for the local model, max_len below 32 fail at once, naming the
+    parameter and what is allowed, before anything is pre-trained or written."""
+    with pytest.raises(ParameterError, match=r"parameter 'n_test' must be .*>= 10"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, n_test=4, base_dir=str(tmp_path))
+    with pytest.raises(ParameterError, match=r"parameter 'max_len' must be >= 32 for the local model"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, max_len=24, base_dir=str(tmp_path))
+    assert not list(tmp_path.iterdir())
+    # a data set whose examples do not fit: named with max_len
+    with pytest.raises(ParameterError, match="max_len=6"):
+        cl.simulate("lm", "replace", n_generations=1, seeds=1, **_toy_params(tiny, max_len=6))

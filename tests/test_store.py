@@ -375,7 +375,7 @@ def test_fingerprints_follow_the_code_that_makes_the_numbers():
     assert "collapse_lib.simulate" in mods
     for name in cl.SETTINGS:
         used = registry.source_modules(name)
-        assert not {"collapse_lib.plotting", "collapse_lib.paper", "collapse_lib.notebooks",
+        assert not {"collapse_lib.plotting", "collapse_lib.notebooks",
                     "collapse_lib.store", "collapse_lib.grid", "collapse_lib.settings",
                     f"collapse_lib.settings.{name}.cost"} & set(used), name
     assert "collapse_lib.settings.lm.model" in registry.source_modules("lm")

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from collapse_lib import paper
 from collapse_lib import value as V
 from collapse_lib.settings.gaussian import GaussianFit, GaussianNLLTask
 from collapse_lib.settings.linear_regression import RegressionTask
@@ -276,8 +275,13 @@ def test_synthetic_benefit_is_paired_and_flags_help():
 
 
 def test_paper_values_are_the_papers():
-    quoted = {(p.conditions["num_real"], p.conditions["num_synthetic"]): p.low for p in paper.VALUE}
-    assert quoted == {(256, 0): 1.39, (256, 1024): 1.26}
+    """The reference is the change read off the authors' figure: 1.403 -> 1.268 with 256 real
+    examples and 1,024 synthetic ones."""
+    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
+
+    (ref,) = VALUE_REFERENCES
+    assert dict(ref.conditions) == {"num_real": 256, "num_synthetic": 1024}
+    assert ref.value == pytest.approx(100 * (1.268 / 1.403 - 1), abs=0.05)
 
 
 def test_no_warning_without_capping():
@@ -296,7 +300,7 @@ def lm_value_params(tiny, **extra):
     return {**params, **extra}
 
 
-LM_GRID = dict(num_real=[8, 16], num_synthetic=[0, 8], epochs=2.0, fixed_steps=5)
+LM_GRID = dict(num_real=[8, 16], num_synthetic=[0, 8], epochs=2.0, fixed_steps=5, n_available=16)
 
 
 @pytest.fixture(scope="module")
@@ -310,28 +314,31 @@ def test_lm_value_rows_columns_and_steps(lm_frame, tiny):
     from collapse_lib.settings.lm import value as LV
 
     f = lm_frame
-    assert len(f) == 2 * 2 * 4  # designs x seeds x cells
-    assert list(f.design.unique()) == list(LV.DESIGNS)
-    assert f.groupby("design").seed.apply(list).tolist() == [[0] * 4 + [1] * 4] * 2
+    assert list(f.columns) == list(LV.COLUMNS)
+    pool, sub = f[f.generator == "pool"], f[f.generator == "subset"]
+    assert len(pool) == 2 * 2 * 4  # designs x seeds x cells
+    # self-augmentation runs where it differs from the pool generator: fewer real examples than exist
+    assert len(sub) == 2 * 2 * 2 and (sub.num_real < 16).all()
+    assert list(f.generator.unique()) == ["pool", "subset"] and list(pool.design.unique()) == list(LV.DESIGNS)
+    assert pool.groupby("design").seed.apply(list).tolist() == [[0] * 4 + [1] * 4] * 2
     np.testing.assert_array_equal(f.total, f.num_real + f.num_synthetic)
     np.testing.assert_allclose(f.real_proportion, f.num_real / f.total)
     assert np.isfinite(f.test_loss).all() and (f.test_loss > 0).all()
-    assert (f.generation == 1).all() and (f.workflow == "value").all() and not f.capped.any()
+    assert (f.setting == "lm").all() and not f.capped.any() and (f.n_available == 16).all()
     # fixed compute: every fixed-steps learner runs the same number of steps, whatever its data
-    fixed = f[f.design == "fixed-steps"]
-    assert (fixed.steps == LM_GRID["fixed_steps"]).all()
+    assert (f[f.design == "fixed-steps"].steps == LM_GRID["fixed_steps"]).all()
     # fixed epochs: the steps grow with the training set (batch 16: ceil(2 * ceil(total / 16)))
     ep = f[f.design == "epochs"]
-    expected = [max(1, math.ceil(2.0 * math.ceil(t / 16))) for t in ep.total]
-    np.testing.assert_array_equal(ep.steps, expected)
+    np.testing.assert_array_equal(ep.steps, [max(1, math.ceil(2.0 * math.ceil(t / 16))) for t in ep.total])
     assert ep[ep.total == 24].steps.iloc[0] > ep[ep.total == 8].steps.iloc[0]
-    # the generator writes the synthetic examples: its acceptance is recorded where they are used
+    # the generator's acceptance is recorded where its examples are used
     syn = f.num_synthetic > 0
     assert f.loc[syn, "generator_acceptance"].between(0, 1, inclusive="right").all()
     assert f.loc[~syn, "generator_acceptance"].isna().all()
-    # the generator is the fixed-steps learner of (num_real, 0): one fit, one number
-    assert f.groupby(["seed", "num_real"]).apply(
-        lambda g: g[(g.design == "fixed-steps") & (g.num_synthetic == 0)].shape[0] == 1).all()
+    # without synthetic data the two generators' learners are the same fit (computed once)
+    key = ["design", "seed", "num_real"]
+    base = f[f.num_synthetic == 0].set_index(["generator", *key]).test_loss
+    np.testing.assert_array_equal(base.loc["subset"].to_numpy(), base.loc["pool"].loc[base.loc["subset"].index])
 
 
 def test_lm_value_is_deterministic_and_seeds_are_independent(lm_frame, tiny):
@@ -343,31 +350,39 @@ def test_lm_value_is_deterministic_and_seeds_are_independent(lm_frame, tiny):
     pd.testing.assert_frame_equal(again[cols], one[cols])
 
 
-def test_lm_value_random_subset_per_seed_nested_within(tiny, monkeypatch):
+def test_lm_value_generators_and_subsets(tiny, monkeypatch):
+    """The pool generator is fit on every real example that exists, the self-augmentation
+    generator on the learner's own; the real subsets are random per seed, nested within one."""
     from collapse_lib.settings.lm import task as T
     from collapse_lib.settings.lm import value as LV
 
-    seen: list[tuple[list[str], int]] = []
-    original = T.LMTask.fit
+    seen: list[tuple[int, list[str], int, int]] = []
+    original = T.LMTask.fit_many
 
-    def recording(self, examples, rng):
-        seen.append(([e.text for e in examples if e.real], sum(not e.real for e in examples)))
-        return original(self, examples, rng)
+    def recording(self, sets, rngs):
+        for examples in sets:
+            seen.append((self.p["steps"], [e.text for e in examples if e.real], sum(not e.real for e in examples),
+                         len(sets)))
+        return original(self, sets, rngs)
 
-    monkeypatch.setattr(T.LMTask, "fit", recording)
+    monkeypatch.setattr(T.LMTask, "fit_many", recording)
     LV.run_lm_value(lm_value_params(tiny), num_real=[4, 8], num_synthetic=[0, 6], seeds=[0, 1], fixed_steps=2,
-                    designs="fixed-steps")
-    pool = T.LMTask({**T.check_params(lm_value_params(tiny)), "n": 1}).pool
-    real_only = {(len(r), i // 4): r for i, (r, n_syn) in enumerate(seen) if n_syn == 0}
-    assert len(seen) == 8  # per seed and num_real: the generator (= the real-only cell), one mixed cell
-    for seed in (0, 1):
-        small, large = real_only[(4, seed)], real_only[(8, seed)]
-        assert large[:4] == small            # nested: the first num_real of one permutation
-        assert set(large) <= set(pool)
-    assert real_only[(8, 0)] != real_only[(8, 1)]   # random per seed
-    assert real_only[(8, 0)] != pool[:8]            # not the first rows
-    mixed = [(r, n_syn) for r, n_syn in seen if n_syn]
-    assert [len(r) for r, _ in mixed] == [4, 8, 4, 8] and all(n == 6 for _, n in mixed)
+                    designs="fixed-steps", n_available=12)
+    full = [s for s in seen if len(s[1]) == 12]
+    assert len(full) == 2 and all(n_syn == 0 for _, _, n_syn, _ in full)  # the pool generators, one per seed
+    assert set(full[0][1]) == set(full[1][1])  # one data set of real examples, shared by every seed
+    learners = [s for s in seen if s[1] and len(s[1]) < 12]
+    real_only = {}
+    for _steps, real, n_syn, batch in learners:
+        assert batch in (2, 4)  # the seeds of a fit run together (the self-augmentation generators of both sizes)
+        if n_syn == 0:
+            real_only.setdefault(len(real), []).append(real)
+    for small, large in zip(real_only[4], real_only[8]):
+        assert large[:4] == small                  # nested: the first num_real of one permutation
+        assert set(large) <= set(full[0][1])       # drawn from the real data that exist
+    assert real_only[8][0] != real_only[8][1]       # random per seed
+    mixed = [(len(r), n) for _, r, n, _ in learners if n]
+    assert sorted(mixed) == [(4, 6)] * 4 + [(8, 6)] * 4  # pool and self-augmentation, two seeds each
 
 
 def test_lm_value_caps_num_real_in_the_open(tiny):
@@ -385,21 +400,31 @@ def test_lm_value_caps_num_real_in_the_open(tiny):
                         n_available=10**6)
 
 
-def test_lm_value_store_reuses_cells_and_is_not_read_as_chains(tiny, tmp_path):
-    from collapse_lib import compare
+def test_lm_value_store_and_the_stored_only_reader(tiny, tmp_path):
     from collapse_lib.settings.lm import value as LV
 
-    args = dict(num_real=[8], num_synthetic=[0, 4], seeds=[3], fixed_steps=3, designs=["fixed-steps"])
+    args = dict(num_real=[8], num_synthetic=[0, 4], seeds=[3], fixed_steps=3, designs=["fixed-steps"],
+                n_available=16)
     first = LV.run_lm_value(lm_value_params(tiny), cache_dir=tmp_path, **args)
-    assert first.attrs["computed"] == 2 and first.attrs["cached"] == 0
+    assert first.attrs["computed"] == 2 and first.attrs["cached"] == 0  # a unit per generator and seed
     again = LV.run_lm_value(lm_value_params(tiny), cache_dir=tmp_path, **args)
     assert again.attrs["computed"] == 0 and again.attrs["cached"] == 2
     pd.testing.assert_frame_equal(first, again, check_dtype=False)
     # other arguments, other keys: computed, not read
     other = LV.run_lm_value(lm_value_params(tiny, lr=5e-3), cache_dir=tmp_path, **args)
     assert other.attrs["computed"] == 2
-    # the language-model chapter's reader of stored chains skips these cells
-    assert compare.load_lm_results(tmp_path) is None
+    # the results page's reader: the same frame from the store, or None; it computes nothing
+    values = {"lm_num_real": [8], "lm_num_synthetic": [0, 4], "lm_seeds": [3], "lm_epochs": 1.0,
+              "lm_fixed_steps": 3, "lm_n_available": 16, "lm_model": str(tiny["folder"]),
+              "lm_dataset": str(tiny["data"]), "lm_n_test": 50, "lm_batch_size": 16, "lm_lr": 1e-2, "lm_max_len": 32,
+              "device": "auto", "threads": 1}
+    assert LV.stored_lm_value(values, tmp_path) is None  # both designs asked: not stored
+    stored = LV.run_lm_value(*LV.chapter_arguments(values)[:1], **LV.chapter_arguments(values)[1],
+                             cache_dir=tmp_path)
+    read = LV.stored_lm_value(values, tmp_path)
+    pd.testing.assert_frame_equal(read, stored, check_dtype=False)
+    assert LV.stored_lm_value(values, None) is None
+    assert LV.stored_lm_value({**values, "lm_seeds": [3, 4]}, tmp_path) is None
 
 
 def test_lm_value_validation(tiny):
@@ -410,8 +435,12 @@ def test_lm_value_validation(tiny):
         LV.run_lm_value(lm_value_params(tiny, steps=3), **good)
     with pytest.raises(ParameterError, match="num_real"):
         LV.run_lm_value(lm_value_params(tiny), num_real=[0, 4], num_synthetic=[0], seeds=1)
+    with pytest.raises(ParameterError, match="num_synthetic.*must include 0"):
+        LV.run_lm_value(lm_value_params(tiny), num_real=[4], num_synthetic=[4], seeds=1)
     with pytest.raises(ParameterError, match="designs"):
         LV.run_lm_value(lm_value_params(tiny), designs=["more-data"], **good)
+    with pytest.raises(ParameterError, match="generators"):
+        LV.run_lm_value(lm_value_params(tiny), generators=["oracle"], **good)
     with pytest.raises(ParameterError, match="fixed_steps"):
         LV.run_lm_value(lm_value_params(tiny), fixed_steps=0, **good)
     with pytest.raises(ParameterError, match="'lr'"):
@@ -426,15 +455,15 @@ def test_lm_value_paired_changes_and_summary():
         for r in (8, 64):
             for s in (0, 16):
                 loss = 3.0 + 0.01 * seed + (-0.2 if (r, s) == (8, 16) else 0.1 if s else 0.0)
-                rows.append({"design": "epochs", "seed": seed, "num_real": r, "num_synthetic": s,
-                             "test_loss": loss + (0.001 * seed if s else 0.0)})
+                rows.append({"generator": "pool", "design": "epochs", "seed": seed, "num_real": r,
+                             "num_synthetic": s, "test_loss": loss + (0.001 * seed if s else 0.0)})
     frame = pd.DataFrame(rows)
     ch = LV.paired_changes(frame).set_index("num_real")
     assert ch.loc[8, "verdict"] == "helps" and ch.loc[64, "verdict"] == "hurts"
     assert ch.loc[8, "change"] == pytest.approx(-0.199)
     assert ch.loc[8, "relative"] == pytest.approx(100 * -0.199 / 3.01)
     half = stats.t.ppf(0.975, 2) * np.std([0.0, 0.001, 0.002], ddof=1) / math.sqrt(3)
-    assert ch.loc[8, "ci95"] == pytest.approx(half)
+    assert (ch.loc[8, "high"] - ch.loc[8, "low"]) / 2 == pytest.approx(half)
     summ = LV.summarise_cells(frame).set_index(["num_real", "num_synthetic"])
     assert summ.loc[(8, 0), "mean"] == pytest.approx(3.01) and (summ.seeds == 3).all()
     with pytest.raises(ParameterError, match="num_synthetic = 0"):
@@ -451,9 +480,11 @@ def test_lm_value_grid_table(lm_frame):
     assert list(table.columns) == [("fixed epochs", "test loss"), ("fixed epochs", "change"),
                                    ("fixed steps", "test loss"), ("fixed steps", "change")]
     assert table.loc["8 + 0", ("fixed steps", "change")] == "—"
-    means = LV.summarise_cells(lm_frame).set_index(["design", "num_real", "num_synthetic"])["mean"]
+    cells = LV.summarise_cells(lm_frame[lm_frame.generator == "pool"])
+    means = cells.set_index(["design", "num_real", "num_synthetic"])["mean"]
     assert table.loc["16 + 8", ("fixed steps", "test loss")].startswith(f"{means[('fixed-steps', 16, 8)]:.3f}")
-    assert "±" in table.loc["16 + 8", ("fixed epochs", "change")]
+    assert "[" in table.loc["16 + 8", ("fixed epochs", "change")]
+    assert list(LV.grid_table(lm_frame, "subset").index) == ["8 + 0", "8 + 8"]
 
 
 def test_presentation_helpers():
@@ -463,11 +494,51 @@ def test_presentation_helpers():
     assert V.count_text(0, 6) == "none of the 6"
     assert V.count_text(2, 6, "values") == "2 of the 6 values"
     assert V.count_text(6, 6, "values") == "all 6 values"
-    assert V.t_half([1.0]) != V.t_half([1.0])  # NaN with one value
-    assert V.t_half([1.0, 3.0]) == pytest.approx(stats.t.ppf(0.975, 1) * math.sqrt(2) / math.sqrt(2))
+    assert V.count_text(1, 1, "values of num_real") == "the only value of num_real"
+    assert V.count_text(0, 1, "cells") == "no cell"
     frame = _frame(lambda r, s: 1.0 / r + (-0.1 if (r == 4 and s == 8) else 0.05 * s / 32))
     benefit = V.synthetic_benefit(frame, "loss").assign(task="toy")
     wide = V.benefit_wide(benefit, {"toy": "Toy"})
     assert list(wide.columns) == [("Toy", "best s"), ("Toy", "change %")]
     assert wide.loc[4, ("Toy", "best s")] == "8" and wide.loc[4, ("Toy", "change %")].startswith("−")
     assert wide.loc[64, ("Toy", "best s")] == "none" and wide.loc[64, ("Toy", "change %")] == "—"
+
+
+def _lm_grid(change: float, seeds: int = 5) -> pd.DataFrame:
+    """A language-model value grid whose pool generator at fixed epochs changes the loss by
+    ``change`` (a fraction) at every num_real, with a little noise per seed."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(seeds):
+        for r in (64, 256, 512):
+            before = 1.403 + 0.01 * rng.standard_normal()
+            for s in (0, 1024):
+                loss = before * (1 + change + 0.002 * rng.standard_normal()) if s else before
+                for design in ("epochs", "fixed-steps"):
+                    rows.append({"generator": "pool", "design": design, "seed": seed, "num_real": r,
+                                 "num_synthetic": s, "test_loss": loss})
+    return pd.DataFrame(rows)
+
+
+def test_lm_value_claims_compare_the_papers_cell_and_flip_on_a_wrong_reference():
+    from collapse_lib import claims
+    from collapse_lib.settings.lm import claims as lmclaims
+    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
+    from collapse_lib.verdicts import plant
+
+    ctx = claims.Context(run={"cache_dir": None})
+    (row,) = lmclaims.value_claims(ctx).to_dict("records")  # no store: never a number
+    assert row["verdict"] == "not run at this scale" and row["this build"] == "–" and row["family"] == "value"
+    grid = _lm_grid(-0.096)
+    (row,) = lmclaims.value_claims(ctx, grid=grid).to_dict("records")
+    assert row["verdict"] in ("reproduced", "consistent") and row["seeds"] == 5
+    assert row["where"] == "num_real = 256, num_synthetic = 1024" and row["value"] == pytest.approx(-9.6, abs=0.5)
+    for factor in (2.0, 0.5):
+        (wrong,) = lmclaims.value_claims(ctx, grid=grid, references=tuple(plant(VALUE_REFERENCES, factor))
+                                         ).to_dict("records")
+        assert wrong["verdict"] == "differs", factor
+    # another grid: its cell nearest to the paper's, said so
+    (near,) = lmclaims.value_claims(ctx, grid=grid[grid.num_real != 256]).to_dict("records")
+    assert near["where"] == "num_real = 64, num_synthetic = 1024" and "nearest" in near["note"]
+    changes = lmclaims.value_changes(grid, 256, 1024)
+    assert len(changes) == 5 and (changes.loss_change_percent < 0).all()

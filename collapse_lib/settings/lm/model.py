@@ -81,7 +81,7 @@ def default_cache_dir() -> Path:
 SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>"}
 
 #: The modules whose source determines a pre-trained base (its cache key includes their hash).
-BASE_SOURCES = ("collapse_lib.settings.lm.model", "collapse_lib.settings.lm.data")
+BASE_SOURCES = ("collapse_lib.settings.lm.model", "collapse_lib.settings.lm.data", "collapse_lib.settings.lm.chains")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -178,7 +178,8 @@ def base_config(vocab_size: int, *, d_model: int = 128, n_layer: int = 4, n_head
                 pad_token_id: int = 2):
     """The CPU default's model: a GPT-2 with ``n_layer`` blocks of width ``d_model``, no dropout.
 
-    At the defaults (vocabulary 2048) it has about 1.07 million parameters. The activation is
+    At width 128 (vocabulary 2048) it has about 1.07 million parameters; at the setting's
+    default width of 64, about 335,000. The activation is
     GPT-2's tanh approximation of GELU as one fused kernel (``gelu_pytorch_tanh``), the same
     function as GPT-2's ``gelu_new`` computed without its five elementwise passes.
     """
@@ -575,12 +576,15 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
                   vocab_size: int = 2048, d_model: int = 128, n_layer: int = 4, n_head: int = 4,
                   max_len: int = 128, steps: int = 400, batch_size: int = 32, lr: float = 2e-3,
                   warmup: int = 40, seed: int = 0, threads: int = 0,
-                  cache_dir: str | os.PathLike[str] | None = None, progress: bool = False):
+                  cache_dir: str | os.PathLike[str] | None = None, progress: bool = False,
+                  trainer: Callable[..., FitStats] | None = None):
     """The pre-trained base model and its tokenizer, from the cache or trained now.
 
     Trains the tokenizer on ``tokenizer_texts``, then the model from a seeded random
     initialisation on the documents of ``texts`` that fit in ``max_len`` tokens, with
-    AdamW, warm-up and a cosine decay. The result is saved under ``cache_dir`` (default
+    AdamW, warm-up and a cosine decay: :func:`train_steps`, or ``trainer`` with the same
+    arguments (the setting passes :func:`collapse_lib.settings.lm.chains.train_model`, the
+    engine of every fine-tuning; its source is part of the cache key). The result is saved under ``cache_dir`` (default
     :func:`default_cache_dir`) in a folder named by a hash of every argument, the corpus
     identity in ``key`` and the library versions, written atomically; later calls load it.
     Returns ``(model, tokenizer, meta)``.
@@ -608,11 +612,13 @@ def pretrain_base(texts: Sequence[str], tokenizer_texts: Sequence[str], *, key: 
             config = base_config(len(tokenizer), d_model=d_model, n_layer=n_layer, n_head=n_head,
                                  max_len=max_len, bos_token_id=bos, eos_token_id=eos, pad_token_id=pad)
             seqs = [s for s in encode(tokenizer, texts) if len(s) <= max_len]
+            if not seqs:
+                raise ValueError(f"no pre-training text fits in max_len={max_len} tokens")
             with torch_seeded(rng):
                 model = GPT2LMHeadModel(config)
-                stats = train_steps(model, seqs, rng=rng, steps=steps, batch_size=batch_size, lr=lr,
-                                    warmup=warmup, schedule="cosine", pad_id=pad, progress=progress,
-                                    desc="pre-train base")
+            stats = (trainer or train_steps)(model, seqs, rng=rng, steps=steps, batch_size=batch_size, lr=lr,
+                                             warmup=warmup, schedule="cosine", pad_id=pad, progress=progress,
+                                             desc="pre-train base")
         meta = {"key": full_key, "parameters": count_parameters(model), "documents": len(seqs),
                 "tokens_seen": stats.tokens_seen, "seconds": stats.seconds,
                 "train_loss": stats.train_loss}

@@ -26,6 +26,13 @@ fine-tuning) and ``device_used`` (the device ``device="auto"`` resolved to).
 
 The equal-compute control (:func:`control_params`) is the same setting with ``steps`` fixed:
 every workflow then trains the same number of optimiser steps per generation.
+
+Chains run together: a GPT-2 base (the CPU default) is fine-tuned, sampled and scored for
+all the seeds of a call at once (:mod:`collapse_lib.settings.lm.chains`: one batched
+computation, one optimiser step for every chain), through the setting's fast path
+(:func:`run_chains`); the reference loop runs the same code with one chain, so a seed's
+numbers are the same, bit for bit, whichever seeds run beside it. Any other model (a hub
+model such as Gemma) runs one chain at a time through :mod:`collapse_lib.settings.lm.model`.
 """
 
 from __future__ import annotations
@@ -88,20 +95,27 @@ _BASE_KEYS = ("lm_model", "lm_dataset", "n_reserve", "vocab_size", "d_model", "n
 @lru_cache(maxsize=2)
 def _load_base_cached(items: tuple[tuple[str, Any], ...]) -> tuple[Any, Any, dict[str, Any]]:
     p = dict(items)
+    from . import chains as CH
     from . import model as M
 
     device = M.resolve_device(p["device"])
     if p["lm_model"] == CPU_BASE_NAME:
         corpus = _corpus_cached(p["lm_dataset"], p["n_reserve"], 0, "prompt", "response", "train", "validation")
-        fortunes = data.fortunes()
-        key = {"pretrain_corpus": data.FORTUNE_INFO["package"], "fortune_files": list(data.FORTUNE_FILES),
-               "tokenizer_corpus": ["fortunes", f"{p['lm_dataset']} reserve {p['n_reserve']}"],
-               "split_seed": data.SPLIT_SEED}
+        if p["lm_dataset"] == "toy":  # a toy base: pre-trained on other toy records
+            texts, key = corpus.reserve, {"pretrain_corpus": "toy reserve", "n_reserve": p["n_reserve"]}
+            tokenizer_texts = corpus.reserve
+        else:  # the fortunes, in the example format (the format is learnt before the verses)
+            texts = data.fortune_examples()
+            key = {"pretrain_corpus": data.FORTUNE_INFO["package"], "fortune_files": list(data.FORTUNE_FILES),
+                   "pretrain_format": "user: {file} {number}\nassistant: {fortune}",
+                   "tokenizer_corpus": ["fortunes", f"{p['lm_dataset']} reserve {p['n_reserve']}"],
+                   "split_seed": data.SPLIT_SEED}
+            tokenizer_texts = data.fortunes() + corpus.reserve
         model, tok, meta = M.pretrain_base(
-            fortunes, fortunes + corpus.reserve, key=key, vocab_size=p["vocab_size"],
+            texts, tokenizer_texts, key=key, vocab_size=p["vocab_size"],
             d_model=p["d_model"], n_layer=p["n_layer"], n_head=p["n_head"], max_len=p["max_len"],
             steps=p["pretrain_steps"], batch_size=p["pretrain_batch"], lr=p["pretrain_lr"],
-            threads=p["threads"], cache_dir=p["base_dir"] or None, progress=True)
+            threads=p["threads"], cache_dir=p["base_dir"] or None, progress=True, trainer=CH.train_model)
         model.to(device=device)
         return model, tok, meta
     return M.load_pretrained(p["lm_model"], device=device, dtype="float32")
@@ -159,19 +173,24 @@ def _prepared_real(items: tuple[tuple[str, Any], ...]):
 # --- the task ---------------------------------------------------------------------------------
 
 class LMTask:
-    """The language-model setting for :func:`~collapse_lib.workflows.run_chain` (one seed).
+    """The language-model setting for :func:`~collapse_lib.workflows.run_chain` (one seed),
+    and for :func:`run_chains` (many seeds at once).
 
     ``fit`` fine-tunes a copy of the shared base; ``evaluate`` measures the real test loss
     and returns the generation's row, which ``sample`` completes with what it drew from
     that model; ``finish`` draws the ``n_show`` display examples from the last model.
-    Every draw comes from the generators the loop passes in, so a seed's numbers are
-    reproducible. ``params`` are checked parameters with the defaults filled in.
+    ``fit_many``, ``evaluate_many``, ``sample_many`` and ``finish_many`` do the same for
+    several chains, one chain per argument, as one batched computation when the base is a
+    GPT-2 (:attr:`stacked`); ``fit`` and the others are those with one chain. Every draw
+    comes from the generators the loop passes in, so a seed's numbers are reproducible.
+    ``params`` are checked parameters with the defaults filled in.
     """
 
     def __init__(self, params: dict[str, Any], progress: bool = False) -> None:
+        from . import chains as CH
         from . import model as M
 
-        self.M = M
+        self.M, self.CH = M, CH
         self.p = params
         self.progress = progress
         self.device = M.resolve_device(params["device"])
@@ -182,14 +201,24 @@ class LMTask:
         self.pool, self.test, self.dropped_long, self._cache = _prepared_real(
             tuple((k, params[k]) for k in _BASE_KEYS + _REAL_KEYS))
         if len(self.pool) < params["n"]:
-            raise ParameterError(f"parameter 'n'={params['n']} exceeds the {len(self.pool)} real "
-                                 "examples available for fine-tuning")
+            raise ParameterError(f"parameter 'n'={params['n']} exceeds the {len(self.pool)} real examples "
+                                 f"available for fine-tuning (those of at most max_len={params['max_len']} "
+                                 "tokens): lower 'n' or raise 'max_len'")
+        if not self.test:
+            raise ParameterError(f"none of the n_test={params['n_test']} held-out examples fits in "
+                                 f"max_len={params['max_len']} tokens: raise 'n_test' or 'max_len'")
+        #: whether chains run as one batched computation (a GPT-2 base), or one at a time
+        self.stacked = CH.supports(self.base)
         self.t = 0
         self.log: list[dict[str, Any]] = []
 
     def base_loss(self) -> float:
         """Test loss of the base model before any fine-tuning (nats per token)."""
         with self.M.torch_threads(self.p["threads"]):
+            if self.stacked:
+                stack = self.CH.Stack.of(self.base, 1, self.device)
+                return float(self.CH.score_chains(stack, self.test, batch_size=self.p["eval_batch"],
+                                                  pad_id=self.pad_id, amp=self.p["dtype"])[0])
             return self.M.mean_loss(self.base, self.test, batch_size=self.p["eval_batch"],
                                     pad_id=self.pad_id, device=self.device, amp=self.p["dtype"])
 
@@ -203,64 +232,202 @@ class LMTask:
         idx = rng.choice(len(self.pool), n, replace=False)
         return [Example(self.pool[i], True) for i in idx]
 
-    def fit(self, examples: list[Example], rng: np.random.Generator) -> LMFit:
+    def _recipe(self) -> dict[str, Any]:
+        p = self.p
+        return dict(epochs=p["epochs"], steps=p["steps"], batch_size=p["batch_size"], lr=p["lr"],
+                    warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"], amp=p["dtype"],
+                    pad_id=self.pad_id)
+
+    # --- many chains at once ------------------------------------------------------------
+
+    def fit_many(self, sets: list[list[Example]], rngs: list[np.random.Generator]) -> list[LMFit]:
+        """Fine-tune a copy of the base on each training set (chain c on ``sets[c]``, its
+        batches from ``rngs[c]``); the sets must take the same number of steps."""
         self.t += 1
         p = self.p
-        seqs = self._encode([e.text for e in examples])
+        seqs = [self._encode([e.text for e in examples]) for examples in sets]
+        fits = []
         with self.M.torch_threads(p["threads"]):
-            model, stats = self.M.fine_tune(
-                self.base, seqs, rng=rng, pad_id=self.pad_id, device=self.device, epochs=p["epochs"],
-                steps=p["steps"], batch_size=p["batch_size"], micro_batch=p["micro_batch"], lr=p["lr"],
-                warmup=p["warmup"], weight_decay=p["weight_decay"], clip=p["clip"], amp=p["dtype"],
-                progress=self.progress, desc=f"fine-tune t={self.t}")
-        return LMFit(model=model, tokens_seen=stats.tokens_seen,
-                     real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
-                     train_loss=stats.train_loss, seconds=stats.seconds, t=self.t, steps=stats.steps)
+            if self.stacked:
+                stack = self.CH.Stack.of(self.base, len(sets), self.device)
+                stats = self.CH.train_chains(stack, seqs, rngs, progress=self.progress,
+                                             desc=f"fine-tune t={self.t}", **self._recipe())
+                models = [(stack, c) for c in range(len(sets))]
+            else:
+                models, stats = [], []
+                for s, rng in zip(seqs, rngs):
+                    recipe = self._recipe()
+                    model, st = self.M.fine_tune(self.base, s, rng=rng, device=self.device,
+                                                 micro_batch=p["micro_batch"], progress=self.progress,
+                                                 desc=f"fine-tune t={self.t}", **recipe)
+                    models.append(model)
+                    stats.append(st)
+        for examples, model, st in zip(sets, models, stats):
+            fits.append(LMFit(model=model, tokens_seen=st.tokens_seen,
+                              real_share=sum(e.real for e in examples) / len(examples), n_train=len(examples),
+                              train_loss=st.train_loss, seconds=st.seconds, t=self.t, steps=st.steps))
+        return fits
 
-    def _sample(self, fit: LMFit, n: int, rng: np.random.Generator):
+    def evaluate_many(self, fits: list[LMFit]) -> list[dict[str, Any]]:
+        """The generation's row of each fit: its test loss and fine-tuning statistics."""
+        started = time.perf_counter()
+        with self.M.torch_threads(self.p["threads"]):
+            if self.stacked:
+                losses = self._score_stacks(fits)
+            else:
+                losses = [self.M.mean_loss(f.model, self.test, batch_size=self.p["eval_batch"], pad_id=self.pad_id,
+                                           device=self.device, amp=self.p["dtype"]) for f in fits]
+        seconds = (time.perf_counter() - started) / len(fits)
+        return [{"test_loss": float(loss), "tokens_seen": f.tokens_seen, "real_share": f.real_share,
+                 "acceptance_rate": math.nan, "train_loss": f.train_loss, "n_train": f.n_train,
+                 "samples": (), "fit_seconds": f.seconds, "sample_seconds": math.nan, "sample_tokens": 0,
+                 "eval_seconds": seconds, "fit_steps": f.steps, "device_used": str(self.device)}
+                for f, loss in zip(fits, losses)]
+
+    def _stacks(self, fits: list[LMFit]) -> list[tuple[Any, list[int], list[int]]]:
+        """The stacks behind ``fits``: (stack, its chains in ``fits``' order, their positions)."""
+        out: dict[int, tuple[Any, list[int], list[int]]] = {}
+        for i, f in enumerate(fits):
+            stack, c = f.model
+            entry = out.setdefault(id(stack), (stack, [], []))
+            entry[1].append(c)
+            entry[2].append(i)
+        return list(out.values())
+
+    def _score_stacks(self, fits: list[LMFit]) -> list[float]:
+        losses = [math.nan] * len(fits)
+        for stack, chains, where in self._stacks(fits):
+            sub = stack if chains == list(range(stack.count)) else stack.subset(chains)
+            values = self.CH.score_chains(sub, self.test, batch_size=self.p["eval_batch"], pad_id=self.pad_id,
+                                          amp=self.p["dtype"])
+            for i, v in zip(where, values):
+                losses[i] = float(v)
+        return losses
+
+    def _sample_many(self, fits: list[LMFit], n: int, rngs: list[np.random.Generator]):
         p = self.p
         max_new = p["max_new_tokens"] or max(1, self.max_len - 1)
+        kw = dict(batch_size=p["sample_batch"], max_new_tokens=max_new, temperature=p["temperature"],
+                  max_factor=p["max_sample_factor"], keep=self._keep, amp=p["dtype"])
         with self.M.torch_threads(p["threads"]):
-            return self.M.sample_examples(fit.model, self.tokenizer, n, rng=rng,
-                                          batch_size=p["sample_batch"], max_new_tokens=max_new,
-                                          temperature=p["temperature"], max_factor=p["max_sample_factor"],
-                                          keep=self._keep, device=self.device, amp=self.p["dtype"],
-                                          progress=self.progress)
+            if not self.stacked:
+                return [self.M.sample_examples(f.model, self.tokenizer, n, rng=rng, device=self.device,
+                                               progress=self.progress, **kw) for f, rng in zip(fits, rngs)]
+            out = [None] * len(fits)
+            for stack, chains, where in self._stacks(fits):
+                sub = stack if chains == list(range(stack.count)) else stack.subset(chains)
+                got = self.CH.sample_chains(sub, self.tokenizer, [n] * len(chains), rngs=[rngs[i] for i in where],
+                                            **kw)
+                for i, g in zip(where, got):
+                    out[i] = g
+            return out
+
+    def sample_many(self, fits: list[LMFit], n: int, rngs: list[np.random.Generator],
+                    rows: list[dict[str, Any]]) -> list[list[Example]]:
+        """``n`` synthetic examples from each fit; each fit's row (from :meth:`evaluate_many`)
+        gets its acceptance rate, the samples and the time they took."""
+        out = []
+        for stats, row in zip(self._sample_many(fits, n, rngs), rows):
+            row.update(acceptance_rate=stats.acceptance_rate, samples=tuple(stats.kept),
+                       sample_seconds=stats.seconds, sample_tokens=stats.tokens)
+            out.append([Example(text, False) for text in stats.kept])
+        return out
+
+    def finish_many(self, fits: list[LMFit], rngs: list[np.random.Generator], rows: list[dict[str, Any]]) -> None:
+        """Draw ``n_show`` examples from each last model, for display only (after all metrics)."""
+        if self.p["n_show"] > 0:
+            for stats, row in zip(self._sample_many(fits, self.p["n_show"], rngs), rows):
+                row.update(samples=tuple(stats.kept))
 
     def _keep(self, text: str) -> bool:
         """Well-formed, and (re-tokenized, which may split differently than sampled) no
         longer than ``max_len``: a kept sample is a valid training example."""
         return data.parse_example(text) is not None and len(self._encode([text])[0]) <= self.max_len
 
-    def sample(self, fit: LMFit, n: int, rng: np.random.Generator) -> list[Example]:
-        stats = self._sample(fit, n, rng)
-        self.log[-1].update(acceptance_rate=stats.acceptance_rate, samples=tuple(stats.kept),
-                            sample_seconds=stats.seconds, sample_tokens=stats.tokens)
-        return [Example(text, False) for text in stats.kept]
+    # --- one chain (the protocol of run_chain) --------------------------------------------
+
+    def fit(self, examples: list[Example], rng: np.random.Generator) -> LMFit:
+        return self.fit_many([examples], [rng])[0]
 
     def evaluate(self, fit: LMFit) -> dict[str, Any]:
-        started = time.perf_counter()
-        with self.M.torch_threads(self.p["threads"]):
-            loss = self.M.mean_loss(fit.model, self.test, batch_size=self.p["eval_batch"],
-                                    pad_id=self.pad_id, device=self.device, amp=self.p["dtype"])
-        row = {"test_loss": loss, "tokens_seen": fit.tokens_seen, "real_share": fit.real_share,
-               "acceptance_rate": math.nan, "train_loss": fit.train_loss, "n_train": fit.n_train,
-               "samples": (), "fit_seconds": fit.seconds, "sample_seconds": math.nan,
-               "sample_tokens": 0, "eval_seconds": time.perf_counter() - started,
-               "fit_steps": fit.steps, "device_used": str(self.device)}
+        row = self.evaluate_many([fit])[0]
         self.log.append(row)
         return row
 
+    def sample(self, fit: LMFit, n: int, rng: np.random.Generator) -> list[Example]:
+        return self.sample_many([fit], n, [rng], [self.log[-1]])[0]
+
     def finish(self, fit: LMFit, rng: np.random.Generator) -> None:
         """Draw ``n_show`` examples from the last model, for display only (after all metrics)."""
-        if self.p["n_show"] > 0:
-            stats = self._sample(fit, self.p["n_show"], rng)
-            self.log[-1].update(samples=tuple(stats.kept))
+        self.finish_many([fit], [rng], [self.log[-1]])
+
+
+#: The most chains fine-tuned as one batch (more seeds run in several batches; a chain's
+#: numbers do not depend on the batch it runs in).
+MAX_CHAINS = 32
+
+
+def run_chains(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any],
+               progress: bool = False) -> dict[str, np.ndarray]:
+    """The fast path: :func:`~collapse_lib.workflows.run_chain` for every seed, in lockstep.
+
+    Each seed keeps its own streams, exactly as the reference loop draws them (its real
+    sample, its training sets, its batches, its samples), and the seeds of a generation
+    are fine-tuned, scored and sampled as one batched computation (they train on sets of
+    one size, so they take the same number of steps). Returns the metric and extra-column
+    arrays, shape (seeds, generations). A base that is not a GPT-2 runs the reference loop.
+    """
+    from ...workflows import TrainingPool, run_chain, seed_rngs
+
+    task = LMTask(params, progress)
+    n = params["n"]
+    rows: list[list[dict[str, Any]]] = [[] for _ in seeds]
+    if not task.stacked:
+        rows = [run_chain(LMTask(params, progress), workflow, n=n, n_generations=n_generations, seed=s)
+                for s in seeds]
+    else:
+        for lo in range(0, len(seeds), MAX_CHAINS):
+            part = list(range(lo, min(len(seeds), lo + MAX_CHAINS)))
+            streams = [seed_rngs(seeds[i]) for i in part]
+            rngs = [rng for _, rng in streams]
+            pools = [TrainingPool(workflow, task.sample_real(n, rng_real), n=n) for rng_real, _ in streams]
+            for t in range(1, n_generations + 1):
+                fits = task.fit_many([pool.training_set(rng) for pool, rng in zip(pools, rngs)], rngs)
+                got = task.evaluate_many(fits)
+                if t < n_generations:
+                    for pool, synthetic in zip(pools, task.sample_many(fits, n, rngs, got)):
+                        pool.add(synthetic)
+                else:
+                    task.finish_many(fits, rngs, got)
+                for i, row in zip(part, got):
+                    rows[i].append(row)
+    out: dict[str, np.ndarray] = {}
+    for name in METRICS + EXTRA:
+        values = [[row.get(name, math.nan) for row in chain] for chain in rows]
+        if name in ("samples", "device_used"):
+            arr = np.empty((len(seeds), n_generations), dtype=object)
+            for i, chain in enumerate(values):
+                for j, v in enumerate(chain):
+                    arr[i, j] = v
+            out[name] = arr
+        else:
+            out[name] = np.array(values, dtype=float)
+    return out
+
+
+def _fast(workflow: str, n_generations: int, seeds: list[int], params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return run_chains(workflow, n_generations, seeds, params)
 
 
 def make_task(params: dict[str, Any], progress: bool = False) -> LMTask:
     """An :class:`LMTask` for ``params`` (checked here, defaults filled in)."""
     return LMTask(check_params(params), progress)
+
+
+#: The shortest ``max_len`` of the local model: at 24 tokens, 135 of the KJV's 29,000 verses fit.
+MIN_LOCAL_LEN = 32
+#: The fewest held-out examples a test loss is measured on.
+MIN_TEST = 10
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -270,8 +437,10 @@ def _check(values: dict[str, Any]) -> None:
     if values["steps"] == 0 and values["epochs"] <= 0:
         raise ParameterError("set parameter 'epochs' > 0 (train for that many passes) or "
                              "'steps' > 0 (a fixed number of optimiser steps)")
-    if values["lm_model"] == CPU_BASE_NAME and values["max_len"] < 8:
-        raise ParameterError(f"parameter 'max_len' must be >= 8 for the local model; got {values['max_len']}")
+    if values["lm_model"] == CPU_BASE_NAME and values["max_len"] < MIN_LOCAL_LEN:
+        raise ParameterError(f"parameter 'max_len' must be >= {MIN_LOCAL_LEN} for the local model (the "
+                             "examples longer than max_len tokens are left out, and below that too few of "
+                             f"the corpus's examples are left); got {values['max_len']}")
     if values["lm_model"] != CPU_BASE_NAME and values["max_len"] == 0 and values["max_new_tokens"] == 0:
         raise ParameterError("a hub model needs 'max_new_tokens' > 0 (or 'max_len' > 0)")
     _check_device(values["device"])
@@ -349,12 +518,21 @@ def _str(k: str, v: Any) -> str:
     return check_str(k, v)
 
 
+#: Small parameters that run in seconds: a toy corpus and a base of a few thousand
+#: parameters pre-trained on it (the setting's contract tests).
+EXAMPLE: dict[str, Any] = {
+    "lm_dataset": "toy", "n_reserve": 1000, "vocab_size": 300, "d_model": 32, "n_layer": 2, "n_head": 2,
+    "max_len": 32, "pretrain_steps": 150, "pretrain_batch": 32, "pretrain_lr": 1e-2, "n": 24, "n_test": 20,
+    "epochs": 2.0, "batch_size": 8, "lr": 1e-2, "warmup": 2, "sample_batch": 64, "n_show": 2, "eval_batch": 32,
+    "threads": 1, "device": "cpu",
+}
+
 SETTING = Setting(
     name="lm",
     params={
         # data
         "n": Param(_int(1), 500, "examples per generation (real at t = 1, synthetic after), int >= 1"),
-        "n_test": Param(_int(1), 500, "held-out real examples for test_loss, int >= 1"),
+        "n_test": Param(_int(MIN_TEST), 500, f"held-out real examples for test_loss, int >= {MIN_TEST}"),
         "lm_dataset": Param(_str, "kjv", "'kjv' (offline default), a local .jsonl/.json file, or a hub "
                             "dataset name such as 'nvidia/HelpSteer2' (needs `datasets` and a network)"),
         "lm_prompt_field": Param(_str, "prompt", "record field holding the prompt (file/hub datasets)"),
@@ -367,11 +545,12 @@ SETTING = Setting(
         "lm_model": Param(_str, DEFAULT_MODEL, "'local-gpt2' (offline default: pre-trained here and "
                           "cached), a local model folder, or a hub name such as 'google/gemma-2-2b'"),
         "vocab_size": Param(_int(256 + 3), 2048, "BPE vocabulary of the local tokenizer"),
-        "d_model": Param(_int(8), 128, "width of the local GPT-2"),
+        "d_model": Param(_int(8), 64, "width of the local GPT-2"),
         "n_layer": Param(_int(1), 4, "blocks of the local GPT-2"),
         "n_head": Param(_int(1), 4, "attention heads of the local GPT-2"),
-        "max_len": Param(_int(0), 128, "longest example in tokens (BOS and EOS included); longer "
-                         "ones are left out; 0 = no limit (hub models only)"),
+        "max_len": Param(_int(0), 64, "longest example in tokens (BOS and EOS included); longer "
+                         f"ones are left out; at least {MIN_LOCAL_LEN} for the local model; 0 = no limit "
+                         "(hub models only)"),
         "pretrain_steps": Param(_int(1), 400, "optimiser steps pre-training the local base"),
         "pretrain_batch": Param(_int(1), 32, "documents per pre-training step"),
         "pretrain_lr": Param(_float(0.0, strict=True), 2e-3, "peak learning rate of pre-training"),
@@ -380,7 +559,9 @@ SETTING = Setting(
                         "steps = 0; the paper: 1)"),
         "steps": Param(_int(0), 0, "fixed optimiser steps per generation (0 = use epochs)"),
         "batch_size": Param(_int(1), 32, "examples per optimiser step"),
-        "micro_batch": Param(_int(0), 0, "examples per forward pass (gradient accumulation); 0 = batch_size"),
+        "micro_batch": Param(_int(0), 0, "examples per forward pass (gradient accumulation) of a model run "
+                             "one chain at a time (a hub model); 0 = batch_size. Chains of a GPT-2 run whole "
+                             "batches"),
         "lr": Param(_float(0.0, strict=True), 2e-3, "AdamW learning rate after warm-up (constant)"),
         "warmup": Param(_int(0), 5, "linear warm-up steps"),
         "weight_decay": Param(_float(0.0), 0.0, "AdamW weight decay"),
@@ -406,12 +587,16 @@ SETTING = Setting(
     },
     metrics=METRICS,
     task=LMTask,
+    fast=_fast,
+    fast_exact=True,
     validate=_check,
     may_be_nan=frozenset({"acceptance_rate"}),
     columns=EXTRA,
     dependencies=("torch", "transformers", "tokenizers"),
     resources=lambda p: {"GPU": 1} if p["device"] == "cuda" else None,  # a task on CUDA asks for a GPU worker
-    extra={"seeds_per_task": 1},  # one chain per task: a language-model chain takes minutes
+    # one chain per task: a language-model chain takes minutes; the seeds of a unit run here
+    # together (the fast path), each with the numbers it has alone
+    extra={"seeds_per_task": 1, "example": EXAMPLE},
     doc="Language models: fine-tune the same base each generation, sample, score real held-out text.",
 )
 
