@@ -41,18 +41,17 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from collapse_lib.chapters import chapter_values  # noqa: E402
 from collapse_lib.settings.lm import chains as CH  # noqa: E402
 from collapse_lib.settings.lm import model as M  # noqa: E402
 from collapse_lib.settings.lm import task as lmtask  # noqa: E402
+from collapse_lib.validation import check_seeds  # noqa: E402
 
 WORK = ("fine-tune", "sample", "score")
 
 
 def chapter_settings(params_file: str) -> tuple[dict, int]:
     """The language-model parameters of the chapter (defaults, or a parameter file) and its seeds."""
-    from collapse_lib.chapters import chapter_values
-    from collapse_lib.validation import check_seeds
-
     values = chapter_values("language_models", params_file)
     spec = lmtask.SETTING.params
     settings = lmtask.check_params({k: v for k, v in values.items() if k in spec})

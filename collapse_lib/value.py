@@ -59,6 +59,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .registry import SETTINGS, check_params, get_setting
+from .stats import paired_difference
 from .validation import (
     ParameterError,
     check_choice,
@@ -283,7 +284,7 @@ def run_value(make: Callable[[], Task], cells: Sequence[tuple[int, int]], *, see
     chunks = [list(range(S))] if gen_task.batched else [[i] for i in range(S)]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # noqa: PLC0415  (loads when a run starts: import collapse_lib stays fast)
 
         bar = tqdm(total=S * len(distinct), desc=f"value {setting}", unit="cell", mininterval=1.0)
     with limits:
@@ -399,7 +400,6 @@ def synthetic_benefit(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     half-width; ``helps`` is True when the whole interval is below zero. Needs
     num_synthetic = 0 in the grid.
     """
-    from .stats import paired_difference
 
     if not (frame["num_synthetic"] == 0).any():
         raise ParameterError("synthetic_benefit needs cells with num_synthetic = 0 as the baseline")

@@ -10,12 +10,19 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import lm_toy_params
 from scipy import stats
 
+from collapse_lib import claims
 from collapse_lib import value as V
 from collapse_lib.settings.gaussian import GaussianFit, GaussianNLLTask
 from collapse_lib.settings.linear_regression import RegressionTask
+from collapse_lib.settings.lm import claims as lmclaims
+from collapse_lib.settings.lm import task as T
+from collapse_lib.settings.lm import value as LV
+from collapse_lib.settings.lm.reference import VALUE_REFERENCES
 from collapse_lib.validation import ParameterError
+from collapse_lib.verdicts import plant
 
 
 def gaussian(d: int = 2):
@@ -277,7 +284,6 @@ def test_synthetic_benefit_is_paired_and_flags_help():
 def test_paper_values_are_the_papers():
     """The reference is the change read off the authors' figure: 1.403 -> 1.268 with 256 real
     examples and 1,024 synthetic ones."""
-    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
 
     (ref,) = VALUE_REFERENCES
     assert dict(ref.conditions) == {"num_real": 256, "num_synthetic": 1024}
@@ -294,7 +300,6 @@ def test_no_warning_without_capping():
 
 def lm_value_params(tiny, **extra):
     """The tiny model's parameters without those the experiment sets itself."""
-    from conftest import lm_toy_params
 
     params = {k: v for k, v in lm_toy_params(tiny).items() if k not in ("n", "n_show", "steps", "epochs")}
     return {**params, **extra}
@@ -305,13 +310,11 @@ LM_GRID = dict(num_real=[8, 16], num_synthetic=[0, 8], epochs=2.0, fixed_steps=5
 
 @pytest.fixture(scope="module")
 def lm_frame(tiny):
-    from collapse_lib.settings.lm import value as LV
 
     return LV.run_lm_value(lm_value_params(tiny), seeds=[0, 1], **LM_GRID)
 
 
 def test_lm_value_rows_columns_and_steps(lm_frame, tiny):
-    from collapse_lib.settings.lm import value as LV
 
     f = lm_frame
     assert list(f.columns) == list(LV.COLUMNS)
@@ -342,7 +345,6 @@ def test_lm_value_rows_columns_and_steps(lm_frame, tiny):
 
 
 def test_lm_value_is_deterministic_and_seeds_are_independent(lm_frame, tiny):
-    from collapse_lib.settings.lm import value as LV
 
     again = LV.run_lm_value(lm_value_params(tiny), seeds=[1], **LM_GRID)
     cols = [c for c in again.columns if c not in LV.TIMING]
@@ -353,8 +355,6 @@ def test_lm_value_is_deterministic_and_seeds_are_independent(lm_frame, tiny):
 def test_lm_value_generators_and_subsets(tiny, monkeypatch):
     """The pool generator is fit on every real example that exists, the self-augmentation
     generator on the learner's own; the real subsets are random per seed, nested within one."""
-    from collapse_lib.settings.lm import task as T
-    from collapse_lib.settings.lm import value as LV
 
     seen: list[tuple[int, list[str], int, int]] = []
     original = T.LMTask.fit_many
@@ -386,7 +386,6 @@ def test_lm_value_generators_and_subsets(tiny, monkeypatch):
 
 
 def test_lm_value_caps_num_real_in_the_open(tiny):
-    from collapse_lib.settings.lm import value as LV
 
     args = dict(num_synthetic=[0], seeds=[0], fixed_steps=4, designs="fixed-steps", n_available=12)
     with pytest.warns(V.CappedWarning, match=r"\[50\].*capped at 12"):
@@ -401,7 +400,6 @@ def test_lm_value_caps_num_real_in_the_open(tiny):
 
 
 def test_lm_value_store_and_the_stored_only_reader(tiny, tmp_path):
-    from collapse_lib.settings.lm import value as LV
 
     args = dict(num_real=[8], num_synthetic=[0, 4], seeds=[3], fixed_steps=3, designs=["fixed-steps"],
                 n_available=16)
@@ -428,7 +426,6 @@ def test_lm_value_store_and_the_stored_only_reader(tiny, tmp_path):
 
 
 def test_lm_value_validation(tiny):
-    from collapse_lib.settings.lm import value as LV
 
     good = dict(num_real=[4], num_synthetic=[0], seeds=1)
     with pytest.raises(ParameterError, match="set by the experiment"):
@@ -448,7 +445,6 @@ def test_lm_value_validation(tiny):
 
 
 def test_lm_value_paired_changes_and_summary():
-    from collapse_lib.settings.lm import value as LV
 
     rows = []
     for seed in range(3):
@@ -473,7 +469,6 @@ def test_lm_value_paired_changes_and_summary():
 
 
 def test_lm_value_grid_table(lm_frame):
-    from collapse_lib.settings.lm import value as LV
 
     table = LV.grid_table(lm_frame)
     assert list(table.index) == ["8 + 0", "8 + 8", "16 + 0", "16 + 8"]
@@ -521,10 +516,6 @@ def _lm_grid(change: float, seeds: int = 5) -> pd.DataFrame:
 
 
 def test_lm_value_claims_compare_the_papers_cell_and_flip_on_a_wrong_reference():
-    from collapse_lib import claims
-    from collapse_lib.settings.lm import claims as lmclaims
-    from collapse_lib.settings.lm.reference import VALUE_REFERENCES
-    from collapse_lib.verdicts import plant
 
     ctx = claims.Context(run={"cache_dir": None})
     (row,) = lmclaims.value_claims(ctx).to_dict("records")  # no store: never a number

@@ -92,8 +92,8 @@ class _Linear(torch.autograd.Function):
     differently when the width changes)."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, counts: Sequence[int],
-                dtype: torch.dtype) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor,  # noqa: PLR0917  (Function.apply passes by position)
+                counts: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
         ctx.counts, ctx.dtypes = counts, (x.dtype, w.dtype, b.dtype)
         x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
         ctx.save_for_backward(x, w)

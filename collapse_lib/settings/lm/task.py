@@ -100,7 +100,8 @@ def _load_base_cached(items: tuple[tuple[str, Any], ...]) -> tuple[Any, Any, dic
 
     device = M.resolve_device(p["device"])
     if p["lm_model"] == CPU_BASE_NAME:
-        corpus = _corpus_cached(p["lm_dataset"], p["n_reserve"], 0, "prompt", "response", "train", "validation")
+        corpus = _corpus_cached(p["lm_dataset"], p["n_reserve"], 0, "prompt", "response", train_split="train",
+                                test_split="validation")
         if p["lm_dataset"] == "toy":  # a toy base: pre-trained on other toy records
             texts, key = corpus.reserve, {"pretrain_corpus": "toy reserve", "n_reserve": p["n_reserve"]}
             tokenizer_texts = corpus.reserve
@@ -134,7 +135,7 @@ def load_base(params: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
 
 
 @lru_cache(maxsize=2)
-def _corpus_cached(dataset: str, n_reserve: int, n_test: int, prompt_field: str, response_field: str,
+def _corpus_cached(dataset: str, n_reserve: int, n_test: int, prompt_field: str, response_field: str, *,
                    train_split: str, test_split: str) -> data.Corpus:
     return data.load_corpus(dataset, n_test=n_test, n_reserve=n_reserve, prompt_field=prompt_field,
                             response_field=response_field, train_split=train_split,
@@ -145,7 +146,8 @@ def load_real(params: dict[str, Any]) -> data.Corpus:
     """The real data of a run (see :func:`collapse_lib.settings.lm.data.load_corpus`)."""
     full = {**{k: v.default for k, v in SETTING.params.items()}, **params}
     return _corpus_cached(full["lm_dataset"], full["n_reserve"], full["n_test"], full["lm_prompt_field"],
-                          full["lm_response_field"], full["lm_train_split"], full["lm_test_split"])
+                          full["lm_response_field"], train_split=full["lm_train_split"],
+                          test_split=full["lm_test_split"])
 
 
 _REAL_KEYS = ("n_test", "lm_prompt_field", "lm_response_field", "lm_train_split", "lm_test_split")

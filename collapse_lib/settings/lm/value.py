@@ -195,7 +195,7 @@ def _code_digest() -> str:
     return source_digest([__name__, "collapse_lib.value"])
 
 
-def check_arguments(lm_params: Mapping[str, Any], num_real: Any, num_synthetic: Any, seeds: Any, epochs: Any,
+def check_arguments(lm_params: Mapping[str, Any], num_real: Any, num_synthetic: Any, seeds: Any, *, epochs: Any,
                     fixed_steps: Any, designs: Any = DESIGNS, n_available: Any = 0, generators: Any = GENERATORS
                     ) -> tuple[dict[str, Any], list[int], list[int], list[int], float, int, list[str], int, list[str]]:
     """The arguments of :func:`run_lm_value`, checked (a bad one raises naming it) and
@@ -251,7 +251,7 @@ def chapter_arguments(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
 
 # --- the experiment ---------------------------------------------------------------------------
 
-def _requests(params: dict[str, Any], seeds: list[int], reals: list[int], synths: list[int], epochs: float,
+def _requests(params: dict[str, Any], seeds: list[int], reals: list[int], synths: list[int], *, epochs: float,
               fixed_steps: int, designs: list[str], n_available: int, generator: str
               ) -> dict[tuple[int, str, int, int], dict[str, Any]]:
     """The store's key of every row of a generator's run: (seed, design, num_real requested,
@@ -305,7 +305,8 @@ def run_lm_value(lm_params: Mapping[str, Any], *, num_real: Sequence[int], num_s
     from ...value import CappedWarning, run_value
 
     params, seed_list, reals, synths, epochs, fixed_steps, design_list, n_available, gen_list = check_arguments(
-        lm_params, num_real, num_synthetic, seeds, epochs, fixed_steps, designs, n_available, generators)
+        lm_params, num_real, num_synthetic, seeds, epochs=epochs, fixed_steps=fixed_steps, designs=designs,
+        n_available=n_available, generators=generators)
     started = time.perf_counter()
     if stored_only and (cache_dir is None or n_available == 0):
         return None
@@ -332,14 +333,9 @@ def run_lm_value(lm_params: Mapping[str, Any], *, num_real: Sequence[int], num_s
         cells = _cells(generator, reals, synths, n_available)
         if not cells:
             continue
-        requests = _requests(params, seed_list, reals, synths, epochs, fixed_steps, design_list, n_available,
-                             generator)
-        found: dict[tuple[int, str, int, int], pd.DataFrame] = {}
-        if store is not None:
-            for key, request in requests.items():
-                frame = store.read(request, code)
-                if frame is not None:
-                    found[key] = frame.drop(columns=["generation"])
+        requests = _requests(params, seed_list, reals, synths, epochs=epochs, fixed_steps=fixed_steps,
+                             designs=design_list, n_available=n_available, generator=generator)
+        found = _read_stored(store, requests, code)
         missing = [s for s in seed_list if any((s, *k[1:]) not in found for k in requests if k[0] == s)]
         if missing and stored_only:
             return None
@@ -362,16 +358,33 @@ def run_lm_value(lm_params: Mapping[str, Any], *, num_real: Sequence[int], num_s
         computed += len(missing)
         cached += len(seed_list) - len(missing)
         frames.extend(found[key] for key in requests)
-    out = pd.concat(frames, ignore_index=True)
-    order = {**{g: i for i, g in enumerate(GENERATORS)}, **{d: i for i, d in enumerate(DESIGNS)}}
-    out = out.sort_values(["generator", "design", "seed"], key=lambda c: c.map(order) if c.name != "seed" else c,
-                          kind="stable").reset_index(drop=True)
+    out = _ordered(pd.concat(frames, ignore_index=True))
     capped = sorted({int(r) for r in out.loc[out["capped"], "num_real_requested"]})
     if capped and not stored_only:
         warnings.warn(f"num_real {capped} exceed the {n_available} real examples that exist; capped at "
                       f"{n_available} (column 'capped')", CappedWarning, stacklevel=2)
     out.attrs.update(computed=computed, cached=cached, capped=capped, seconds=time.perf_counter() - started)
     return out
+
+
+def _read_stored(store: Any, requests: Mapping[tuple[int, str, int, int], Any],
+                 code: str) -> dict[tuple[int, str, int, int], pd.DataFrame]:
+    """The units of ``requests`` the store holds for ``code`` (none without a store)."""
+    found: dict[tuple[int, str, int, int], pd.DataFrame] = {}
+    if store is None:
+        return found
+    for key, request in requests.items():
+        frame = store.read(request, code)
+        if frame is not None:
+            found[key] = frame.drop(columns=["generation"])
+    return found
+
+
+def _ordered(out: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of :data:`GENERATORS`, :data:`DESIGNS`, then seed."""
+    order = {**{g: i for i, g in enumerate(GENERATORS)}, **{d: i for i, d in enumerate(DESIGNS)}}
+    return out.sort_values(["generator", "design", "seed"], key=lambda c: c.map(order) if c.name != "seed" else c,
+                           kind="stable").reset_index(drop=True)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
