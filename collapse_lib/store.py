@@ -279,7 +279,7 @@ class Store:
 
     # --- keys ---------------------------------------------------------------------------------
     @staticmethod
-    def request(  # noqa: PLR0917  (lm/value.py passes all six by position until issue 20)
+    def request(  # noqa: PLR0917  (the six parts of a key, in the order the key lists them)
                 setting: str, workflow: str, n_generations: int, seeds: list[int],
                 params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
         """The full arguments of one stored unit, as plain JSON."""
