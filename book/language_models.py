@@ -221,7 +221,7 @@ for example in corpus.test[:3]:
 # ```
 #
 # This is one chain's sampler; the runs below use its batched twin
-# (`sample_tokens_chains` in {mod}`collapse_lib.settings.lm.chains`), which follows the
+# (`sample_tokens_chains` in `collapse_lib/settings/lm/chains.py`), which follows the
 # same rules for several chains at once, each with its own random numbers.
 #
 # A sample is kept when it parses back into one prompt and one response. The authors'
@@ -252,7 +252,7 @@ pd.DataFrame(demo).style.hide(axis="index")
 # kernels, one after another, and the chains of a run are independent. So the seeds of a
 # workflow run as one computation: their weights are stacked on a leading axis, each
 # matrix product of the model is one batched product over that axis, and one optimiser
-# step updates every chain ({mod}`collapse_lib.settings.lm.chains`). Each chain keeps its
+# step updates every chain (`collapse_lib/settings/lm/chains.py`). Each chain keeps its
 # own random numbers (the order of its batches, its samples) and its own data layout: its
 # tokens are packed one sequence after another, so a batched product sums a chain's tokens
 # in the same order whatever the other chains hold, and attention runs on each chain's own
