@@ -42,17 +42,22 @@ def nowrap(text: str) -> str:
     return f'<span style="white-space:nowrap">{text}</span>'
 
 
-_CELL = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;overflow-wrap:anywhere;"
+_CELL = "padding:0.3em 0.5em;vertical-align:top;white-space:normal;"
+#: The first column (a claim, with its source path) may break a long token anywhere; the others
+#: (numbers, headers, verdicts) break between words only, so no column shrinks to a letter.
+_WRAP = ("overflow-wrap:anywhere;", "overflow-wrap:normal;")
 
 
 def html_table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], *, caption: str | None = None,
                css_class: str = "comparison") -> str:
     """An HTML table of already-escaped cells: ``columns`` are (header, alignment) pairs
     (``"left"``, ``"right"``, ``"center"``). Full column width, wrapping text."""
-    head = "".join(f'<th style="{_CELL}text-align:{a}">{escape(h)}</th>' for h, a in columns)
+    head = "".join(f'<th style="{_CELL}{_WRAP[i > 0]}text-align:{a}">{escape(h)}</th>'
+                   for i, (h, a) in enumerate(columns))
     body = []
     for row in rows:
-        cells = "".join(f'<td style="{_CELL}text-align:{a}">{c}</td>' for c, (_, a) in zip(row, columns))
+        cells = "".join(f'<td style="{_CELL}{_WRAP[i > 0]}text-align:{a}">{c}</td>'
+                        for i, (c, (_, a)) in enumerate(zip(row, columns)))
         body.append(f"<tr>{cells}</tr>")
     cap = f'<caption style="caption-side:top;text-align:left">{escape(caption)}</caption>' if caption else ""
     return (f'<table class="dataframe {css_class}" style="width:100%;max-width:100%;table-layout:auto">{cap}'
