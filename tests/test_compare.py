@@ -5,6 +5,7 @@ approximation (measured, not exact), compute accounting."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -288,3 +289,21 @@ def test_phrases_read_as_a_person_writes():
     assert W.verdict_sentence(rows.iloc[1:]) == "None of the two reference numbers was run at this scale."
     assert W.verdict_sentence(rows.iloc[:1]) == "The one reference number is reproduced."
     assert W.verdict_sentence(rows.iloc[:0]) == "No reference number applies here."
+
+
+def test_ordering_uses_the_last_generation_every_workflow_reached():
+    """A chain that ends early (logistic regression's Replace at separation) leaves the last
+    generation without one workflow: the order is judged where all three still have runs."""
+    rows = []
+    for seed in range(6):
+        for t in (1, 2, 3):
+            for wf, value in (("replace", 10.0 + seed % 3), ("accumulate-subsample", 2.0 + 0.1 * (seed % 2)),
+                              ("accumulate", 1.0)):
+                if wf == "replace" and t == 3:
+                    continue  # Replace ended before the last generation
+                rows.append({"setting": "toy", "workflow": wf, "seed": seed, "generation": t, "value": value})
+    spec = SimpleNamespace(setting="toy", label="Toy: its metric")
+    sentence = W.ordering_sentence(pd.DataFrame(rows), [spec])
+    assert "holds beyond seed noise in the one setting" in sentence, sentence
+    lonely = pd.DataFrame([r for r in rows if r["workflow"] != "replace" or r["seed"] == 0])
+    assert "not resolved" in W.ordering_sentence(lonely, [spec])
