@@ -33,7 +33,7 @@ from .plotting import WORKFLOW_LABEL
 from .tables import format_value
 
 __all__ = ["SOURCE_KINDS", "Source", "Reference", "VERDICTS", "Verdict", "judge", "summarise_values",
-           "verdict_p_value", "compare", "ROW_COLUMNS", "empty_rows", "row"]
+           "verdict_p_value", "p_value_by_level", "compare", "ROW_COLUMNS", "empty_rows", "row"]
 
 #: The kinds of source a reference number can have, as the page names them.
 SOURCE_KINDS: dict[str, str] = {
@@ -220,7 +220,16 @@ def verdict_p_value(values: Any, statistic: str, low: float, high: float) -> flo
             it = stats.mean_interval(values, method=iv.method, level=level)
         return it.finite and (it.high < low or it.low > high)
 
-    lo_a, hi_a = 1e-8, 0.05  # misses at 0.05; find the smallest alpha that still misses
+    return p_value_by_level(misses)
+
+
+def p_value_by_level(misses: Callable[[float], bool]) -> float:
+    """The smallest alpha at which the (1 - alpha) interval still misses a range, by bisection
+    on a log scale between 1e-8 and 0.05, given ``misses(alpha)`` (1 where it does not miss at
+    0.05). The p-value of every verdict: :func:`verdict_p_value`, and settings' own intervals."""
+    if not misses(0.05):
+        return 1.0
+    lo_a, hi_a = 1e-8, 0.05
     if misses(lo_a):
         return lo_a
     for _ in range(12):

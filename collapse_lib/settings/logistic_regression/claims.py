@@ -28,7 +28,7 @@ import pandas as pd
 from ... import stats
 from ...claims import ChapterGrid, ClaimSet, Context, Headline, View, link
 from ...tables import format_value
-from ...verdicts import Reference, compare, judge, row
+from ...verdicts import Reference, compare, judge, p_value_by_level, row
 from . import theory
 from .model import design, fit_metrics, is_separable, load_split, real_fit
 from .reference import REFERENCES, REPOSITORY
@@ -130,18 +130,7 @@ def _ratio_p_value(num: np.ndarray, den: np.ndarray, low: float, high: float) ->
         iv = stats.ratio_of_means(num, den, paired=True, level=1 - alpha)
         return iv.finite and (iv.high < low or iv.low > high)
 
-    if not misses(0.05):
-        return 1.0
-    lo_a, hi_a = 1e-8, 0.05
-    if misses(lo_a):
-        return lo_a
-    for _ in range(12):
-        mid = math.sqrt(lo_a * hi_a)
-        if misses(mid):
-            hi_a = mid
-        else:
-            lo_a = mid
-    return hi_a
+    return p_value_by_level(misses)
 
 
 def limit_rows(runs: pd.DataFrame | None, refs: tuple[Reference, ...], section: str) -> list[dict[str, Any]]:
