@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .model import FitStats, SampleStats, autocast, draw_categorical, length_batches
+from .model import FitStats, SampleStats, autocast, draw_categorical, length_batches, lr_factor
 
 __all__ = ["Stack", "supports", "train_chains", "train_model", "score_chains", "sample_chains", "ChainBatch"]
 
@@ -411,12 +411,7 @@ def train_chains(stack: Stack, data: Sequence[Sequence[Sequence[int]]], rngs: Se
     opt = _AdamW(params, lr=lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=weight_decay)
 
     def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if schedule == "cosine":
-            frac = (step - warmup) / max(1, total - warmup)
-            return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, frac)))
-        return 1.0
+        return lr_factor(step, warmup=warmup, total=total, schedule=schedule)
 
     queues: list[list[np.ndarray]] = [[] for _ in range(C)]
     tokens = np.zeros(C, dtype=np.int64)

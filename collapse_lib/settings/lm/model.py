@@ -261,6 +261,18 @@ class FitStats:
     train_loss: float
 
 
+def lr_factor(step: int, *, warmup: int, total: int, schedule: str) -> float:
+    """The learning rate's multiplier at ``step`` (0-based) of ``total``: a linear warm-up over
+    ``warmup`` steps, then constant or a cosine decay to 0.1 (``schedule``). One schedule for
+    :func:`train_steps` and the batched chains (:mod:`.chains`)."""
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    if schedule == "cosine":
+        frac = (step - warmup) / max(1, total - warmup)
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, frac)))
+    return 1.0
+
+
 def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generator,
                 epochs: float = 1.0, steps: int = 0, batch_size: int = 32, micro_batch: int = 0,
                 lr: float = 1e-3, warmup: int = 10, weight_decay: float = 0.0, clip: float = 1.0,
@@ -286,12 +298,7 @@ def train_steps(model, seqs: Sequence[Sequence[int]], *, rng: np.random.Generato
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-8)
 
     def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if schedule == "cosine":
-            frac = (step - warmup) / max(1, total - warmup)
-            return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, frac)))
-        return 1.0
+        return lr_factor(step, warmup=warmup, total=total, schedule=schedule)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     model.train()
